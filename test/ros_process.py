@@ -99,7 +99,7 @@ def _ros_value(value):
 
 
 @contextlib.contextmanager
-def test_node(name='test_peer'):
+def peer_node(name='test_peer'):
     """An rclpy node in this test process, in its own Context, torn down afterwards."""
     import rclpy
     from rclpy.context import Context

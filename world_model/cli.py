@@ -33,12 +33,15 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the selected subcommand's module is imported (for its arguments)."""
     parser = argparse.ArgumentParser(prog='jepa-agent', description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for name, (module, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         sub_parser.set_defaults(_module=module)
+        if name != selected:
+            continue
         try:
             importlib.import_module(module).add_arguments(sub_parser)
         except ImportError as exc:
@@ -47,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    selected = next((a for a in argv if a in SUBCOMMANDS), None)
+    args = build_parser(selected).parse_args(argv)
     if getattr(args, '_import_error', None) is not None:
         print(f'jepa-agent {args.command}: unavailable: {args._import_error}', file=sys.stderr)
         return 2

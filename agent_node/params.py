@@ -18,6 +18,7 @@ The dataclass is the single definition; this module mirrors it as ROS parameters
 names, ranges and descriptions. Out-of-range values fail at start-up with the range named.
 """
 
+import array
 import dataclasses
 
 from rcl_interfaces.msg import (
@@ -26,7 +27,11 @@ from rcl_interfaces.msg import (
     ParameterDescriptor,
     SetParametersResult,
 )
-from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.exceptions import (
+    InvalidParameterTypeException,
+    InvalidParameterValueException,
+    ParameterUninitializedException,
+)
 from rclpy.parameter import Parameter
 
 from world_model.config import ConfigError, FieldSpec, field_specs, from_dict
@@ -81,7 +86,10 @@ def declare_config(node, cls, prefix: str = '', read_only: tuple = ()):
         except InvalidParameterTypeException as exc:
             raise ConfigError(f'parameter {name!r} has the wrong type: expected '
                               f'{spec.type.__name__} in {spec.allowed()} ({exc})') from None
-        value = node.get_parameter(name).value
+        try:
+            value = node.get_parameter(name).value
+        except ParameterUninitializedException:
+            value = None  # an empty-list default is declared by type only
         if spec.type in (list, tuple) and value is None:
             value = []
         values[spec.name] = list(value) if spec.type in (list, tuple) else value
@@ -95,7 +103,9 @@ def updated_config(config, params, prefix: str = ''):
     if not changes:
         return config, SetParametersResult(successful=True)
     merged = dataclasses.asdict(config)
-    merged.update({k: list(v) if isinstance(v, (list, tuple)) else v for k, v in changes.items()})
+    # rclpy hands array parameters over as array.array; configs hold plain lists.
+    merged.update({k: list(v) if isinstance(v, (list, tuple, array.array)) else v
+                   for k, v in changes.items()})
     try:
         new = from_dict(type(config), merged, where=prefix)
     except ConfigError as exc:

@@ -1,0 +1,98 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""`jepa-agent collect`: drive the simulator with the exploration policy, record a rosbag2 bag.
+
+One MCAP bag holds all episodes; each starts with an /episode marker and continues the clock
+of the previous one (stamps strictly increase across the bag). Episode k uses the k-th seed
+derived from --seed, so the bag holds exactly what
+`world_model.envs.generate_episodes(N, T, seed, layout, config)` returns in memory.
+"""
+
+import sys
+import time
+
+from world_model.config import ConfigError, validate
+from world_model.envs.sim_config import LAYOUT_NAMES
+
+
+def add_arguments(parser):
+    parser.add_argument('--episodes', type=int, default=10, help='number of episodes')
+    parser.add_argument('--steps', type=int, default=200, help='frames per episode')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the whole collection')
+    parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES, help='arena layout')
+    parser.add_argument('--out', required=True, help='bag directory to create (must not exist)')
+    parser.add_argument('--distractors', action='store_true',
+                        help='add moving, non-colliding distractor objects')
+    parser.add_argument('--image-size', type=int, default=64, help='camera width and height')
+    parser.add_argument('--storage', default='mcap', choices=('mcap', 'sqlite3'),
+                        help='rosbag2 storage plugin')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+
+def collect(out, episodes: int, steps: int, seed: int, config, layout: str | None = None,
+            storage: str = 'mcap', progress: bool = True) -> dict:
+    """Record `episodes` x `steps` frames into the bag directory `out`; returns a summary."""
+    from tqdm import tqdm
+
+    from world_model.data.bag_writer import BagWriter
+    from world_model.envs import ActionLimits, DiffDriveSim, ExplorationPolicy
+    from world_model.envs.exploration import episode_seeds, explore
+
+    period_ns = round(config.control_period * 1e9)
+    start_ns, collisions, stamp = 0, 0, 0
+    bar = tqdm(total=episodes * steps, unit='frame', disable=not progress, file=sys.stderr)
+    with DiffDriveSim(config) as sim, BagWriter(out, storage=storage) as writer:
+        policy = ExplorationPolicy(seed, ActionLimits.from_config(config))
+        for index, episode_seed in enumerate(episode_seeds(seed, episodes)):
+            for t, (step, action) in enumerate(explore(sim, policy, steps, episode_seed,
+                                                       layout)):
+                stamp = start_ns + round(step.time * 1e9)  # as in sim_to_episode
+                if t == 0:
+                    writer.mark_episode(stamp, index)
+                writer.write_frame(stamp, step.image, step.odom_pose, step.odom_twist,
+                                   step.true_pose, step.true_twist, action)
+                collisions += int(step.collision)
+                bar.update(1)
+            start_ns = stamp + period_ns
+    bar.close()
+    return {'frames': episodes * steps, 'episodes': episodes, 'collisions': collisions,
+            'sim_seconds': start_ns / 1e9}
+
+
+def run(args) -> int:
+    from world_model.envs.sim_config import SimConfig
+
+    try:
+        if args.episodes < 1 or args.steps < 1:
+            raise ConfigError(f'--episodes and --steps must be >= 1, got {args.episodes} and '
+                              f'{args.steps}')
+        config = validate(SimConfig(layout=args.layout, image_width=args.image_size,
+                                    image_height=args.image_size,
+                                    distractors=args.distractors))
+    except ConfigError as exc:
+        print(f'jepa-agent collect: {exc}', file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        summary = collect(args.out, args.episodes, args.steps, args.seed, config, args.layout,
+                          args.storage, progress=not args.no_progress)
+    except FileExistsError as exc:
+        print(f'jepa-agent collect: {exc}', file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    print(f'collect: wrote {summary["episodes"]} episodes x {args.steps} frames '
+          f'({summary["frames"]} frames, {summary["sim_seconds"]:.1f} s sim time, '
+          f'{summary["collisions"]} collision steps) to {args.out} in {elapsed:.1f} s '
+          f'({summary["frames"] / elapsed:.0f} frames/s)')
+    return 0

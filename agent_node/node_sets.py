@@ -1,0 +1,233 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""What each use case starts: the single description behind the launch files and `jepa-agent run`.
+
+A profile is a list of `NodeSpec`s (package, executable, node name, parameter files, extra
+parameters, topic remappings), built from the profile's arguments. The launch files pass
+LaunchConfiguration substitutions as argument values and turn each spec into a launch_ros Node;
+`jepa-agent run` (agent_node.launcher) passes plain strings and turns each spec into a child
+process. Both therefore start the same nodes with the same settings by construction.
+
+This module is ROS-free: it must import without launch, launch_ros or rclpy.
+"""
+
+import dataclasses
+import os
+import pathlib
+
+import yaml
+
+PACKAGE = 'jepa_agent'
+PROFILES = ('robot', 'sim_demo', 'gazebo')
+
+# Our nodes: node name (= executable = console script) -> module that `python -m` runs.
+OUR_NODES = {
+    'sim_node': 'agent_node.sim_node',
+    'world_model_node': 'agent_node.world_model_node',
+    'planner_node': 'agent_node.planner_node',
+}
+PROFILE_NODES = {
+    'robot': ('world_model_node', 'planner_node'),
+    'sim_demo': ('sim_node', 'world_model_node', 'planner_node'),
+    'gazebo': ('world_model_node', 'planner_node'),
+}
+NODES_WITH_MODEL = ('world_model_node',)  # nodes that take the model_dir parameter
+BRIDGE_NAME = 'gz_bridge'
+
+# (launch argument, topic name inside our nodes): each argument remaps that topic.
+TOPIC_ARGUMENTS = (
+    ('camera_topic', 'camera/image_raw'),
+    ('camera_info_topic', 'camera/camera_info'),
+    ('odom_topic', 'odom'),
+    ('cmd_vel_topic', 'cmd_vel'),
+)
+DEFAULT_ROBOT_NAME = 'robot'
+# Topics as ros_gz_bridge exposes them with config/gz_bridge.yaml (named like the Gazebo side).
+GAZEBO_CAMERA_TOPIC = '/camera'
+GAZEBO_CAMERA_INFO_TOPIC = '/camera_info'
+
+
+@dataclasses.dataclass(frozen=True)
+class ArgRef:
+    """The value of another argument (a LaunchConfiguration in a launch file)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Argument:
+    """One profile argument; default is a string or a list of parts (str | ArgRef) to join."""
+
+    name: str
+    default: object
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeSpec:
+    """One node to start. Values are strings (jepa-agent run) or launch substitutions."""
+
+    package: str
+    executable: str
+    name: str
+    module: str | None = None  # `python -m` module for our own nodes; None for other packages
+    param_files: tuple = ()
+    parameters: dict = dataclasses.field(default_factory=dict)
+    remappings: tuple = ()  # ((from, to), ...) in rule order: the first matching rule wins
+    install_hint: str = ''
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f'unknown profile {profile!r}: choose one of {", ".join(PROFILES)}')
+    return profile
+
+
+def profile_for_config(path) -> str:
+    """The profile named by a config file's stem (robot.yaml -> 'robot')."""
+    stem = pathlib.Path(path).name.split('.')[0]
+    if stem not in PROFILES:
+        raise ValueError(f'cannot infer the profile from {str(path)!r}: its name is not one of '
+                         f'{", ".join(p + ".yaml" for p in PROFILES)}; pass --profile '
+                         f'{{{",".join(PROFILES)}}}')
+    return stem
+
+
+def share_directory() -> str:
+    """share/jepa_agent of the installed package, or the source tree when not installed."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return get_package_share_directory(PACKAGE)
+    except (ImportError, LookupError, ValueError):
+        return str(pathlib.Path(__file__).resolve().parent.parent)
+
+
+def arguments(profile: str, share_dir: str, var=ArgRef) -> list[Argument]:
+    """The profile's arguments with defaults, in declaration order.
+
+    var(name) refers to an earlier argument (pass LaunchConfiguration in a launch file).
+    """
+    check_profile(profile)
+    gazebo = profile == 'gazebo'
+    args = [
+        Argument('config', os.path.join(share_dir, 'config', f'{profile}.yaml'),
+                 'ROS parameters file (per-node ros__parameters sections)'),
+        Argument('model_dir', os.path.join(share_dir, 'models', 'default'),
+                 'exported world model directory (ONNX + manifest)'),
+        Argument('use_sim_time', 'true' if gazebo else 'false',
+                 'follow /clock instead of the wall clock (true/false)'),
+    ]
+    if gazebo:
+        robot = var('robot_name')
+        args += [
+            Argument('robot_name', DEFAULT_ROBOT_NAME,
+                     'Gazebo model name of the robot; bridge_config must bridge its topics'),
+            Argument('bridge_config', os.path.join(share_dir, 'config', 'gz_bridge.yaml'),
+                     'ros_gz_bridge parameter_bridge YAML'),
+        ]
+        topic_defaults = {
+            'camera_topic': GAZEBO_CAMERA_TOPIC,
+            'camera_info_topic': GAZEBO_CAMERA_INFO_TOPIC,
+            'odom_topic': ['/model/', robot, '/odometry'],
+            'cmd_vel_topic': ['/model/', robot, '/cmd_vel'],
+        }
+    else:
+        topic_defaults = {arg: topic for arg, topic in TOPIC_ARGUMENTS}
+    args += [Argument(arg, topic_defaults[arg], f'topic that the nodes use as {topic}')
+             for arg, topic in TOPIC_ARGUMENTS]
+    return args
+
+
+def resolve_arguments(profile: str, share_dir: str, overrides: dict | None = None) -> dict:
+    """Argument values as strings: overrides where given, else defaults (joined in order)."""
+    declared = arguments(profile, share_dir)
+    names = [a.name for a in declared]
+    unknown = sorted(set(overrides or {}) - set(names))
+    if unknown:
+        raise ValueError(f'unknown argument(s) {unknown} for profile {profile!r}; allowed: '
+                         f'{names}')
+    values = {}
+    for arg in declared:
+        if overrides and arg.name in overrides:
+            values[arg.name] = str(overrides[arg.name])
+        elif isinstance(arg.default, list):
+            values[arg.name] = ''.join(values[p.name] if isinstance(p, ArgRef) else p
+                                       for p in arg.default)
+        else:
+            values[arg.name] = arg.default
+    return values
+
+
+def node_set(profile: str, values: dict, extra_remaps=()) -> list[NodeSpec]:
+    """The nodes of a profile, given a value for each of its arguments.
+
+    extra_remaps ((from, to), ...) go first on our nodes, so they win over the topic arguments.
+    """
+    check_profile(profile)
+    missing = [a.name for a in arguments(profile, '') if a.name not in values]
+    if missing:
+        raise ValueError(f'missing value(s) for argument(s) {missing} of profile {profile!r}')
+    remaps = tuple(tuple(r) for r in extra_remaps)
+    remaps += tuple((topic, values[arg]) for arg, topic in TOPIC_ARGUMENTS)
+    specs = []
+    for name in PROFILE_NODES[profile]:
+        parameters = {'use_sim_time': values['use_sim_time']}
+        if name in NODES_WITH_MODEL:
+            parameters['model_dir'] = values['model_dir']
+        specs.append(NodeSpec(package=PACKAGE, executable=name, name=name,
+                              module=OUR_NODES[name], param_files=(values['config'],),
+                              parameters=parameters, remappings=remaps))
+    if profile == 'gazebo':
+        specs.append(NodeSpec(
+            package='ros_gz_bridge', executable='parameter_bridge', name=BRIDGE_NAME,
+            parameters={'config_file': values['bridge_config'],
+                        'use_sim_time': values['use_sim_time']},
+            install_hint='install ros_gz_bridge (e.g. `sudo apt install ros-jazzy-ros-gz-bridge`)'
+                         ' and source the ROS setup file'))
+    return specs
+
+
+def launch_node_kwargs(spec: NodeSpec) -> dict:
+    """Keyword arguments of launch_ros.actions.Node for spec."""
+    parameters = list(spec.param_files)
+    if spec.parameters:
+        parameters.append(dict(spec.parameters))
+    return {'package': spec.package, 'executable': spec.executable, 'name': spec.name,
+            'parameters': parameters, 'remappings': [tuple(r) for r in spec.remappings],
+            'output': 'screen'}
+
+
+def bridge_topics(bridge_config) -> dict[str, str]:
+    """ROS topic name -> direction for each entry of a ros_gz_bridge YAML file."""
+    with open(bridge_config, encoding='utf-8') as f:
+        entries = yaml.safe_load(f) or []
+    if not isinstance(entries, list):
+        raise ValueError(f'{bridge_config}: expected a YAML list of bridge entries')
+    topics = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValueError(f'{bridge_config}: entry {i} is not a mapping')
+        name = entry.get('ros_topic_name', entry.get('topic_name'))
+        if not name:
+            raise ValueError(f'{bridge_config}: entry {i} has no ros_topic_name')
+        topics[name] = entry.get('direction', 'BIDIRECTIONAL')
+    return topics
+
+
+def bridge_problems(values: dict) -> list[str]:
+    """Topics the gazebo profile's nodes use that bridge_config does not bridge, as messages."""
+    bridged = bridge_topics(values['bridge_config'])
+    return [f'{values[arg]!r} (used as {topic}) is not bridged by {values["bridge_config"]}'
+            for arg, topic in TOPIC_ARGUMENTS if values[arg] not in bridged]

@@ -1,0 +1,26 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""TEST DOUBLE of the ROS 2 launch API: launch cannot be installed here; this evaluates our
+launch files in tests only.
+
+Stands in for the `launch` package: LaunchDescription and LaunchContext, plus the actions and
+substitutions modules. Only what jepa_agent's launch files use is implemented, with the real
+signatures, so a launch file that runs here calls the real API the same way.
+"""
+
+from launch import actions, substitutions
+from launch.launch_context import LaunchContext
+from launch.launch_description import LaunchDescription
+
+__all__ = ['LaunchContext', 'LaunchDescription', 'actions', 'substitutions']

@@ -1,0 +1,147 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Burst-limited error logging and the /diagnostics reporter."""
+
+import pytest
+from ros_process import peer_node, spin_until
+
+from agent_node.diagnostics import (
+    BurstCounter,
+    BurstLogger,
+    DiagnosticsReporter,
+    status_fields,
+)
+
+
+class ManualClock:
+    """A clock the test advances by hand (seconds)."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_first_error_of_a_burst_is_logged_then_summarised_once_per_interval():
+    clock = ManualClock()
+    counter = BurstCounter(interval=5.0, clock=clock)
+    assert counter.record('bad_image', 'width 0') == ['bad_image: width 0']
+    lines = []
+    for _ in range(30):  # 3 s of errors at 10 Hz: nothing more is logged
+        clock.now += 0.1
+        lines += counter.record('bad_image', 'width 0')
+    assert lines == []
+    clock.now += 2.5  # 5.5 s after the first line: the next error brings the summary
+    lines = counter.record('bad_image', 'height 0')
+    assert len(lines) == 1
+    assert lines[0].startswith('bad_image: 31 more in the last 5.5 s')
+    assert '32 in total' in lines[0] and 'latest: height 0' in lines[0]
+    assert counter.count('bad_image') == 32
+
+
+def test_kinds_are_independent_and_a_quiet_period_starts_a_new_burst():
+    clock = ManualClock()
+    counter = BurstCounter(interval=2.0, clock=clock)
+    assert counter.record('a', 'x') == ['a: x']
+    assert counter.record('b', 'y') == ['b: y']
+    clock.now += 0.5
+    assert counter.record('a', 'x2') == []
+    clock.now += 10.0  # quiet: the pending 'a' summary comes out with the new burst's first line
+    lines = counter.record('a', 'x3')
+    assert lines[0].startswith('a: 1 more in the last') and lines[1] == 'a: x3'
+    assert counter.counts == {'a': 3, 'b': 1}
+
+
+def test_flush_emits_due_summaries_without_new_errors():
+    clock = ManualClock()
+    counter = BurstCounter(interval=1.0, clock=clock)
+    counter.record('odom', 'stale')
+    clock.now += 0.2
+    counter.record('odom', 'stale')
+    assert counter.flush() == []  # not due yet
+    clock.now += 1.0
+    (kind, line), = counter.flush()
+    assert kind == 'odom' and line.startswith('odom: 1 more in the last 1.2 s')
+    assert counter.flush() == []
+
+
+def test_status_fields_validate_level_and_format_values():
+    assert status_fields('warn', 'slow', {'rate': 12.5, 'ok': True, 'n': 3}) == (
+        1, 'slow', [('rate', '12.5'), ('ok', 'true'), ('n', '3')])
+    assert status_fields(2, 'bad')[0] == 2
+    with pytest.raises(ValueError, match='unknown diagnostic level'):
+        status_fields('FATAL', 'x')
+    with pytest.raises(ValueError, match='unknown diagnostic level'):
+        status_fields(7, 'x')
+
+
+@pytest.mark.ros
+def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    received = []
+    with peer_node('diag_source') as source, peer_node('diag_listener') as listener:
+        burst = BurstLogger(source, interval=60.0)
+        reporter = DiagnosticsReporter(source, period=0.1, burst_logger=burst)
+        reporter.set('OK', 'running', {'frames': 7})
+        listener.create_subscription(DiagnosticArray, '/diagnostics', received.append, 10)
+        for _ in range(3):
+            burst.error('bad_image', 'image too large: 4000x3000 > 1000000 pixels')
+
+        def pump():
+            source.executor_for_test.spin_once(timeout_sec=0.01)
+            return any(s.level == DiagnosticStatus.WARN for m in received for s in m.status)
+
+        assert spin_until(listener, pump, timeout=10.0), 'no WARN status on /diagnostics'
+        warn = next(s for m in received for s in m.status if s.level == DiagnosticStatus.WARN)
+        assert warn.name == 'diag_source'
+        assert 'running' in warn.message and '3 input error(s)' in warn.message
+        assert {kv.key: kv.value for kv in warn.values} == {'frames': '7',
+                                                            'errors.bad_image': '3'}
+        # With no new errors the next report is OK again, counters kept.
+        received.clear()
+
+        def ok_again():
+            source.executor_for_test.spin_once(timeout_sec=0.01)
+            return any(s.level == DiagnosticStatus.OK for m in received for s in m.status)
+
+        assert spin_until(listener, ok_again, timeout=10.0)
+        assert received[-1].header.stamp.sec > 0
+    err = capfd.readouterr().err
+    assert err.count('image too large') == 1  # logged once for the burst of three
+
+
+@pytest.mark.ros
+def test_reports_keep_coming_when_simulated_time_stands_still():
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.parameter import Parameter
+
+    received = []
+    with peer_node('diag_sim_time') as source, peer_node('diag_listener2') as listener:
+        source.set_parameters([Parameter('use_sim_time', value=True)])  # no /clock anywhere
+        reporter = DiagnosticsReporter(source, period=0.1, status=lambda: ('ERROR', 'no model',
+                                                                           {'model_dir': '/x'}))
+        listener.create_subscription(DiagnosticArray, '/diagnostics', received.append, 10)
+
+        def pump():
+            source.executor_for_test.spin_once(timeout_sec=0.01)
+            return len(received) >= 2
+
+        assert spin_until(listener, pump, timeout=10.0)
+        status = received[-1].status[0]
+        assert (status.level, status.message, status.name) == (b'\x02', 'no model',
+                                                               'diag_sim_time')
+        assert received[-1].header.stamp.sec == 0  # stamped with the (stopped) node clock
+        reporter.destroy()

@@ -1,0 +1,314 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""planner_node in its own process, driven over DDS by a test-side world model and robot.
+
+The test process plays both ends of the loop: it rolls out the planner's latest proposal with a
+unicycle model and publishes the futures at 20 Hz (the world model), and it integrates cmd_vel
+into the odometry it publishes (the robot).
+"""
+
+import math
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped, Vector3Stamped
+from nav_msgs.msg import Odometry
+import numpy as np
+import pytest
+from rcl_interfaces.srv import SetParameters
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from ros_process import NodeProcess, peer_node, spin_until
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Empty, Float32MultiArray, Header, String
+
+from agent_node.futures_codec import decode_proposal, encode_futures
+from world_model.planning import default_candidates, unicycle_rollout
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+PERIOD = 0.05  # futures and odometry at 20 Hz
+RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class FakeLoop:
+    """World model + robot stand-in on the test side; records what the planner publishes."""
+
+    def __init__(self, node, ns='', stamped=False):
+        prefix = f'{ns}/' if ns else ''
+        self.node = node
+        self.futures_pub = node.create_publisher(
+            PointCloud2, prefix + 'world_model/predicted_futures', RELIABLE)
+        self.odom_pub = node.create_publisher(Odometry, prefix + 'odom', qos_profile_sensor_data)
+        self.goal_pub = node.create_publisher(PoseStamped, prefix + 'goal_pose', RELIABLE)
+        self.estimate_pub = node.create_publisher(
+            PoseStamped, prefix + 'world_model/goal_pose_estimate', RELIABLE)
+        self.surprise_pub = node.create_publisher(Vector3Stamped, prefix + 'world_model/surprise',
+                                                  RELIABLE)
+        self.cancel_pub = node.create_publisher(Empty, prefix + 'planner/cancel', RELIABLE)
+        node.create_subscription(TwistStamped if stamped else Twist, prefix + 'cmd_vel',
+                                 self._on_cmd, RELIABLE)
+        node.create_subscription(Float32MultiArray, prefix + 'planner/proposal',
+                                 self._on_proposal, RELIABLE)
+        node.create_subscription(String, prefix + 'planner/status', self._on_status, LATCHED)
+        node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, RELIABLE)
+        self.diagnostics = {}
+        self.pose = np.zeros(3)
+        self.command = np.zeros(2)
+        self.proposal = default_candidates(10, v=0.3, omega=1.0)
+        self.proposals = []
+        self.cmds = []  # (steady time, message)
+        self.status = None
+        self.futures_on = True
+        self.odom_on = True
+        self.last_futures_time = None
+        node.create_timer(PERIOD, self._tick)
+
+    def _on_cmd(self, msg):
+        self.cmds.append((time.monotonic(), msg))
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        self.command = np.array([twist.linear.x, twist.angular.z])
+
+    def _on_proposal(self, msg):
+        self.proposal = decode_proposal(msg)
+        self.proposals.append(self.proposal)
+
+    def _on_status(self, msg):
+        self.status = msg.data
+
+    def _on_diagnostics(self, msg):
+        for status in msg.status:
+            if status.name.startswith('planner_node'):
+                self.diagnostics = {kv.key: kv.value for kv in status.values}
+
+    def _tick(self):
+        self.pose = unicycle_rollout(self.pose, self.command[None, None], PERIOD)[0, 0]
+        odom = Odometry()
+        odom.header.frame_id, odom.child_frame_id = 'odom', 'base_link'
+        odom.pose.pose.position.x, odom.pose.pose.position.y = self.pose[:2]
+        odom.pose.pose.orientation.z = math.sin(self.pose[2] / 2)
+        odom.pose.pose.orientation.w = math.cos(self.pose[2] / 2)
+        if self.odom_on:
+            self.odom_pub.publish(odom)
+        if self.futures_on:
+            actions = self.proposal
+            poses = unicycle_rollout(self.pose, actions, 0.1)
+            zeros = np.zeros(actions.shape[:2])
+            self.futures_pub.publish(encode_futures(Header(frame_id='odom'), poses, actions,
+                                                    zeros + np.nan, zeros, zeros))
+            self.last_futures_time = time.monotonic()
+
+    def send_goal(self, x, y):
+        msg = PoseStamped()
+        msg.header.frame_id = 'odom'
+        msg.pose.position.x, msg.pose.position.y = float(x), float(y)
+        msg.pose.orientation.w = 1.0
+        self.goal_pub.publish(msg)
+
+    def send_surprise(self, value):
+        msg = Vector3Stamped()
+        msg.vector.x = float(value)
+        self.surprise_pub.publish(msg)
+
+    def restart(self):
+        """Cancel, put the robot back at the origin and wait until the planner is idle."""
+        self.cancel_pub.publish(Empty())
+        self.command[:] = 0.0
+        self.pose[:] = 0.0
+        self.futures_on = self.odom_on = True
+        assert spin_until(self.node, lambda: self.status == 'idle', timeout=5.0), self.status
+        spin_until(self.node, lambda: False, 3 * PERIOD)  # the planner sees the new odometry
+        self.cmds.clear()
+        self.proposals.clear()
+
+    def wait_connected(self, timeout=15.0):
+        pubs = (self.futures_pub, self.goal_pub, self.surprise_pub, self.cancel_pub, self.odom_pub,
+                self.estimate_pub)
+        ok = spin_until(self.node, lambda: self.status is not None and all(
+            p.get_subscription_count() > 0 for p in pubs), timeout=timeout)
+        assert ok, 'planner_node not discovered'
+
+    def moving(self):
+        return [(t, m) for t, m in self.cmds if v_omega(m) != (0.0, 0.0)]
+
+
+def v_omega(msg):
+    twist = msg.twist if isinstance(msg, TwistStamped) else msg
+    return (twist.linear.x, twist.angular.z)
+
+
+@pytest.fixture(scope='module')
+def planner():
+    with NodeProcess('agent_node.planner_node') as proc:
+        yield proc
+
+
+@pytest.fixture(scope='module')
+def loop(planner):
+    with peer_node('planner_test_peer') as node:
+        fake = FakeLoop(node)
+        fake.wait_connected()
+        yield fake
+    assert planner.alive(), planner.output()
+
+
+def test_drives_toward_goal_and_publishes_proposals(loop):
+    loop.restart()
+    loop.send_goal(2.0, 0.0)  # straight ahead: candidate 0 (forward) leads there
+    assert spin_until(loop.node, lambda: len(loop.moving()) >= 5 and loop.proposals, 10.0)
+    assert loop.status == 'planning'
+    v, omega = np.array([v_omega(m) for _, m in loop.moving()[:5]]).T
+    assert (v > 0).all() and np.abs(omega).max() < 0.5, (v, omega)
+    assert loop.proposals[-1].shape == (128, 10, 2)
+    assert loop.pose[0] > 0.0
+
+    loop.restart()
+    loop.send_goal(0.3, 2.0)  # to the left: the planner turns left
+    assert spin_until(loop.node, lambda: len(loop.moving()) >= 6, 10.0)
+    omega = np.array([v_omega(m)[1] for _, m in loop.moving()[:6]])
+    assert omega.mean() > 0.1, omega
+
+
+def test_watchdog_stops_within_200ms_of_last_futures(loop):
+    loop.restart()
+    loop.send_goal(5.0, 0.0)
+    assert spin_until(loop.node, lambda: len(loop.moving()) >= 5, 10.0)
+    loop.futures_on = False  # the world model dies
+    spin_until(loop.node, lambda: False, 0.01)
+    last_futures = loop.last_futures_time
+    assert spin_until(loop.node, lambda: any(
+        t > last_futures and v_omega(m) == (0.0, 0.0) for t, m in loop.cmds), 2.0)
+    first_zero = min(t for t, m in loop.cmds if t > last_futures and v_omega(m) == (0.0, 0.0))
+    latency = first_zero - last_futures
+    print(f'futures watchdog: zero cmd_vel {latency * 1e3:.0f} ms after the last futures')
+    assert latency <= 0.200
+    assert spin_until(loop.node, lambda: loop.status == 'stopped: futures stale', 2.0)
+    loop.futures_on = True  # the world model comes back: planning resumes
+    count = len(loop.moving())
+    assert spin_until(loop.node, lambda: len(loop.moving()) > count + 2, 5.0)
+    assert loop.status == 'planning'
+    loop.odom_on = False  # odometry dies: stop after odom_timeout_s (0.3 s)
+    last_odom = time.monotonic()
+    assert spin_until(loop.node, lambda: loop.status == 'stopped: odom stale', 2.0)
+    assert any(t > last_odom and v_omega(m) == (0.0, 0.0) for t, m in loop.cmds)
+    loop.odom_on = True
+    assert spin_until(loop.node, lambda: loop.status == 'planning', 2.0)
+
+
+def test_surprise_stops_and_resumes_with_hysteresis(loop):
+    loop.restart()
+    loop.send_goal(5.0, 0.0)
+    assert spin_until(loop.node, lambda: len(loop.moving()) >= 3, 10.0)
+    loop.send_surprise(10.0)  # above the default threshold 3.0
+    sent = time.monotonic()
+    assert spin_until(loop.node, lambda: loop.status == 'stopped: surprise', 2.0)
+    zeros = [t for t, m in loop.cmds if t > sent and v_omega(m) == (0.0, 0.0)]
+    assert zeros, 'no zero cmd_vel after the surprise'
+    # Between the resume threshold (2.0) and the threshold: stays stopped; then 5 calm messages.
+    for value in (2.5, 1.0, 1.0, 2.5, 1.0, 1.0, 1.0):
+        loop.send_surprise(value)
+        spin_until(loop.node, lambda: False, 0.05)
+    assert loop.status == 'stopped: surprise'
+    assert not [t for t, _ in loop.moving() if t > zeros[0]], 'moved while surprised'
+    for _ in range(2):
+        loop.send_surprise(1.0)
+    assert spin_until(loop.node, lambda: loop.status == 'planning', 2.0)
+    count = len(loop.moving())
+    assert spin_until(loop.node, lambda: len(loop.moving()) > count + 2, 5.0)
+
+
+def test_bad_messages_are_counted_not_fatal(loop, planner):
+    loop.restart()
+    loop.send_goal(5.0, 0.0)
+    assert spin_until(loop.node, lambda: len(loop.moving()) >= 3, 10.0)
+    bad = encode_futures(Header(frame_id='odom'), np.zeros((2, 3, 3)), np.zeros((2, 3, 2)),
+                         np.zeros((2, 3)), np.zeros((2, 3)), np.zeros((2, 3)))
+    bad.fields = bad.fields[:-1]  # no collision field
+    loop.futures_on = False  # one burst of bad futures, spaced out for the subscriber's depth
+    for _ in range(5):
+        loop.futures_pub.publish(bad)
+        spin_until(loop.node, lambda: False, 0.015)
+    loop.futures_on = True
+    wrong_frame = PoseStamped()
+    wrong_frame.header.frame_id = 'map'
+    loop.estimate_pub.publish(wrong_frame)
+    assert spin_until(loop.node, lambda: loop.diagnostics.get('errors.futures') == '5'
+                      and loop.diagnostics.get('errors.goal') == '1', 5.0), loop.diagnostics
+    assert planner.output().count('ignoring bad predicted futures') == 1  # once per burst
+    assert "lacks field(s) ['collision']" in planner.output()
+    assert "frame_id 'map'" in planner.output()
+    count = len(loop.moving())
+    assert spin_until(loop.node, lambda: len(loop.moving()) > count + 2, 5.0)
+    assert planner.alive() and loop.status == 'planning'
+
+
+def test_runtime_parameter_changes(loop):
+    client = loop.node.create_client(SetParameters, '/planner_node/set_parameters')
+    assert client.wait_for_service(timeout_sec=5.0)
+
+    def set_param(name, value):
+        message = Parameter(name, value=value).to_parameter_msg()
+        request = SetParameters.Request(parameters=[message])
+        future = client.call_async(request)
+        assert spin_until(loop.node, future.done, 5.0)
+        return future.result().results[0]
+
+    assert set_param('w_pose', 2.0).successful
+    rejected = set_param('temperature', -1.0)
+    assert not rejected.successful and 'temperature' in rejected.reason
+    rejected = set_param('surprise_resume_threshold', 9.0)  # above surprise_threshold (3.0)
+    assert not rejected.successful and 'surprise_resume_threshold' in rejected.reason
+    assert not set_param('cmd_vel_stamped', True).successful  # read-only: publishers exist
+    assert set_param('futures_timeout_s', 0.2).successful  # re-arms the futures deadline
+    assert set_param('futures_timeout_s', 0.15).successful
+    assert set_param('w_pose', 1.0).successful
+
+
+def test_goal_reached_stops_with_status(loop):
+    loop.restart()
+    loop.send_goal(0.4, 0.1)
+    assert spin_until(loop.node, lambda: loop.status == 'goal_reached', 15.0), loop.status
+    spin_until(loop.node, lambda: False, 0.2)
+    assert v_omega(loop.cmds[-1][1]) == (0.0, 0.0)
+    assert np.hypot(loop.pose[0] - 0.4, loop.pose[1] - 0.1) < 0.2, loop.pose
+    reached = len(loop.cmds)
+    spin_until(loop.node, lambda: False, 0.3)  # futures keep coming: no more planning
+    assert len(loop.cmds) == reached
+
+
+def test_cmd_vel_stamped_switch():
+    params = {'cmd_vel_stamped': True, 'num_samples': 32}
+    with NodeProcess('agent_node.planner_node', params=params, remaps={'__ns': '/stamped'}), \
+            peer_node('planner_stamped_peer') as node:
+        fake = FakeLoop(node, ns='stamped', stamped=True)
+        fake.wait_connected()
+        fake.send_goal(2.0, 0.0)
+        assert spin_until(node, lambda: len(fake.moving()) >= 2, 10.0)
+        msg = fake.moving()[0][1]
+        assert isinstance(msg, TwistStamped) and msg.header.frame_id == 'base_link'
+        assert msg.twist.linear.x > 0.0
+        assert fake.proposals[-1].shape == (32, 10, 2)
+
+
+def test_out_of_range_parameter_exits_nonzero():
+    proc = NodeProcess('agent_node.planner_node', params={'temperature': -1.0}).start()
+    try:
+        proc.proc.wait(20)
+    finally:
+        proc.stop()
+    output = proc.output()
+    assert proc.proc.returncode != 0
+    assert "'temperature'" in output and '[0.0001, 10000.0]' in output, output

@@ -1,0 +1,111 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""A stand-in robot camera for benchmarks: rgb8 frames + odometry with the same stamp, at a rate.
+
+Runs in its own process (like a real camera driver) so that the node under test competes for the
+CPU as it would on a robot. Frames are a few precomputed textured images shifted per frame, so
+the publisher itself costs little; odometry integrates a constant (v, omega).
+
+    python scripts/camera_publisher.py --rate 30 --width 640 --height 480 --duration 20
+"""
+
+import argparse
+import math
+import sys
+
+from nav_msgs.msg import Odometry
+import numpy as np
+import rclpy
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+
+
+def textured_frames(width: int, height: int, count: int, seed: int = 0) -> list[bytes]:
+    """count distinct rgb8 frames: smooth random texture panned sideways (bytes, ready to send)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, size=(height // 16 + 2, (width + count * 8) // 16 + 2, 3))
+    texture = np.kron(coarse, np.ones((16, 16, 1))).astype(np.uint8)
+    return [np.ascontiguousarray(texture[:height, 8 * i:8 * i + width]).tobytes()
+            for i in range(count)]
+
+
+class CameraPublisher:
+    """Publishes camera/image_raw and odom from a wall-clock timer."""
+
+    def __init__(self, node, rate: float, width: int, height: int, v: float, omega: float):
+        self.node = node
+        self.width, self.height = width, height
+        self.frames = textured_frames(width, height, count=16)
+        self.image_pub = node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
+        self.odom_pub = node.create_publisher(Odometry, 'odom', qos_profile_sensor_data)
+        self.v, self.omega = v, omega
+        self.pose = [0.0, 0.0, 0.0]
+        self.period = 1.0 / rate
+        self.count = 0
+        self.timer = node.create_timer(self.period, self.tick)
+
+    def tick(self):
+        stamp = self.node.get_clock().now().to_msg()
+        image = Image()
+        image.header.stamp = stamp
+        image.header.frame_id = 'camera_link'
+        image.height, image.width = self.height, self.width
+        image.encoding = 'rgb8'
+        image.step = 3 * self.width
+        image.data = self.frames[self.count % len(self.frames)]
+        x, y, yaw = self.pose
+        odom = Odometry()
+        odom.header.stamp = stamp
+        odom.header.frame_id = 'odom'
+        odom.child_frame_id = 'base_link'
+        odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
+        odom.pose.pose.orientation.z = math.sin(yaw / 2.0)
+        odom.pose.pose.orientation.w = math.cos(yaw / 2.0)
+        odom.twist.twist.linear.x = self.v
+        odom.twist.twist.angular.z = self.omega
+        self.odom_pub.publish(odom)
+        self.image_pub.publish(image)
+        self.pose = [x + self.v * math.cos(yaw) * self.period,
+                     y + self.v * math.sin(yaw) * self.period,
+                     math.remainder(yaw + self.omega * self.period, 2.0 * math.pi)]
+        self.count += 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--rate', type=float, default=30.0, help='frames per second')
+    parser.add_argument('--width', type=int, default=640)
+    parser.add_argument('--height', type=int, default=480)
+    parser.add_argument('--v', type=float, default=0.2, help='odometry forward speed [m/s]')
+    parser.add_argument('--omega', type=float, default=0.1, help='odometry turn rate [rad/s]')
+    parser.add_argument('--duration', type=float, default=0.0, help='seconds; 0 = until killed')
+    args, ros_args = parser.parse_known_args(argv)
+    rclpy.init(args=ros_args)
+    try:
+        node = rclpy.create_node('camera_publisher')
+        publisher = CameraPublisher(node, args.rate, args.width, args.height, args.v, args.omega)
+        if args.duration > 0:
+            node.create_timer(args.duration, lambda: rclpy.try_shutdown())
+        try:
+            rclpy.spin(node)
+        except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+            pass
+        print(f'camera_publisher: published {publisher.count} frames', flush=True)
+    finally:
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,107 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Named goals and the latent memory survive a SIGKILL of world_model_node; goal images work."""
+
+import math
+import signal
+
+import numpy as np
+import pytest
+from ros_process import NodeProcess, peer_node, spin_until
+from std_msgs.msg import String
+from test_world_model_node import (
+    NODE,
+    WorldModelPeer,
+    decode_cloud,
+    export_tiny_model,
+    node_params,
+    rgb_image,
+)
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+HOME = (1.5, -0.5, 0.3)
+
+
+@pytest.fixture(scope='module')
+def tiny_model_dir(tmp_path_factory):
+    return export_tiny_model(tmp_path_factory.mktemp('wm_persist'))
+
+
+def yaw_of(pose_msg) -> float:
+    q = pose_msg.orientation
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
+    params = node_params(tiny_model_dir, tmp_path / 'memory.sqlite3')
+
+    first = NodeProcess(NODE, params=params).start()
+    try:
+        with peer_node('wm_persist_a') as node:
+            peer = WorldModelPeer(node)
+            assert first.wait_for_output('active:', timeout=30), first.output()
+            assert peer.process_one(pose=HOME) is not None, first.output()
+            assert peer.process_one(pose=HOME) is not None
+            report = None
+            for _ in range(50):
+                peer.remember_pub.publish(String(data='home'))
+                report = peer.wait_diagnostics(lambda v: v.get('memory_goals') == '1',
+                                               timeout=0.2)
+                if report is not None:
+                    break
+            assert report is not None, first.output()
+            assert int(report['memory_keyframes']) >= 1
+            # the background commit runs every 0.2 s: let it write history and keyframes
+            spin_until(node, lambda: False, timeout=0.6)
+    finally:
+        assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    with NodeProcess(NODE, params=params) as second, peer_node('wm_persist_b') as node:
+        peer = WorldModelPeer(node)
+        assert second.wait_for_output('1 named goal(s)', timeout=30), second.output()
+        report = peer.wait_diagnostics(lambda v: 'memory_keyframes' in v)
+        assert int(report['memory_keyframes']) >= 1
+        assert int(report['memory_history']) >= 1
+        assert report['memory_goals'] == '1'
+
+        peer.goal_name_pub.publish(String(data='home'))
+        assert second.wait_for_output("goal 'home' active", timeout=10), second.output()
+        assert peer.drive_until(lambda: peer.received['goal_pose'], pose=(0.0, 0.0, 0.0))
+        goal = peer.received['goal_pose'][-1]
+        assert goal.header.frame_id == 'odom'
+        assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx(HOME[:2])
+        assert yaw_of(goal.pose) == pytest.approx(HOME[2])
+        msg = peer.process_one()
+        assert np.isfinite(decode_cloud(msg).goal_dist).all()
+        assert peer.wait_diagnostics(lambda v: v.get('goal') == 'home') is not None
+
+        # an unknown name is bad input: counted, the active goal is kept
+        peer.goal_name_pub.publish(String(data='nowhere'))
+        assert peer.wait_diagnostics(lambda v: v.get('errors.bad_goal') == '1') is not None
+        assert peer.latest_diagnostics()['goal'] == 'home'
+
+        # a latched goal image replaces it; its pose comes from the place probe
+        peer.goal_image_pub.publish(rgb_image(peer.next_stamp(), seed=7))
+        assert peer.wait_diagnostics(lambda v: v.get('goal') == 'goal image') is not None
+        count = len(peer.received['goal_pose'])
+        assert peer.drive_until(lambda: len(peer.received['goal_pose']) > count)
+        estimate = peer.received['goal_pose'][-1].pose.position
+        assert math.isfinite(estimate.x) and math.isfinite(estimate.y)
+        assert np.isfinite(decode_cloud(peer.process_one()).goal_dist).all()
+
+        # an empty goal name clears the goal: goal_dist is NaN again
+        peer.goal_name_pub.publish(String(data=''))
+        assert peer.wait_diagnostics(lambda v: v.get('goal') == 'none') is not None
+        assert np.isnan(decode_cloud(peer.process_one()).goal_dist).all()

@@ -40,30 +40,7 @@ NODE_MODULE = 'agent_node.world_model_node'
 # Fast DDS's default shared-memory segment (512 KB) cannot hold a 921 KB 640x480 rgb8 frame, so
 # frames fall back to fragmented UDP and, on a busy machine, about half of them are lost. A
 # larger segment is what a robot with a raw camera on Fast DDS should configure as well.
-FASTDDS_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
-<profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
-  <transport_descriptors>
-    <transport_descriptor>
-      <transport_id>shm_large</transport_id>
-      <type>SHM</type>
-      <segment_size>16777216</segment_size>
-    </transport_descriptor>
-    <transport_descriptor>
-      <transport_id>udp</transport_id>
-      <type>UDPv4</type>
-    </transport_descriptor>
-  </transport_descriptors>
-  <participant profile_name="large_shm" is_default_profile="true">
-    <rtps>
-      <userTransports>
-        <transport_id>shm_large</transport_id>
-        <transport_id>udp</transport_id>
-      </userTransports>
-      <useBuiltinTransports>false</useBuiltinTransports>
-    </rtps>
-  </participant>
-</profiles>
-"""
+FASTDDS_PROFILE = REPO / 'config' / 'fastdds_large_frames.xml'
 
 
 def default_model(workdir: pathlib.Path) -> tuple[pathlib.Path, str]:
@@ -224,8 +201,7 @@ def main(argv=None) -> int:
         workdir = pathlib.Path(tmp)
         transport = 'Fast DDS defaults'
         if not args.default_transport and 'FASTRTPS_DEFAULT_PROFILES_FILE' not in os.environ:
-            (workdir / 'fastdds.xml').write_text(FASTDDS_PROFILE)
-            os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] = str(workdir / 'fastdds.xml')
+            os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] = str(FASTDDS_PROFILE)
             transport = 'Fast DDS with a 16 MB shared-memory segment'
         if args.model_dir:
             model_dir, what = pathlib.Path(args.model_dir), args.model_dir

@@ -1,0 +1,64 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Print the README parameter tables from the config dataclasses (the single definition).
+
+    .venv/bin/python scripts/param_tables.py > /tmp/params.md
+
+test/test_readme.py checks that README.md contains exactly these tables, so the documented
+names, defaults and ranges cannot drift from what the nodes declare.
+"""
+
+import importlib
+
+from world_model.config import field_specs
+
+# (heading, [(module, class, ROS parameter prefix)])
+NODES = [
+    ('sim_node', [('world_model.envs.sim_config', 'SimConfig', ''),
+                  ('agent_node.sim_node', 'SimNodeConfig', '')]),
+    ('world_model_node', [('agent_node.world_model_node', 'WorldModelNodeConfig', ''),
+                          ('world_model.memory.latent_store', 'MemoryConfig', 'memory.')]),
+    ('planner_node', [('world_model.planning.planner_config', 'PlannerConfig', ''),
+                      ('agent_node.planner_node', 'PlannerNodeConfig', '')]),
+]
+
+
+def _fmt(value):
+    if isinstance(value, str):
+        return f"'{value}'" if value else "''"
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
+
+
+def table(entries) -> str:
+    lines = ['| parameter | default | allowed | description |', '| --- | --- | --- | --- |']
+    for module, name, prefix in entries:
+        cls = getattr(importlib.import_module(module), name)
+        for spec in field_specs(cls):
+            allowed = spec.allowed().replace('|', '/')
+            lines.append(f'| `{prefix}{spec.name}` | `{_fmt(spec.default)}` | {allowed} | '
+                         f'{spec.help.replace("|", "/")} |')
+    return '\n'.join(lines)
+
+
+def render() -> str:
+    parts = []
+    for heading, entries in NODES:
+        parts.append(f'#### {heading}\n\n{table(entries)}\n')
+    return '\n'.join(parts)
+
+
+if __name__ == '__main__':
+    print(render())

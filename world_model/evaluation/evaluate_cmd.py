@@ -1,0 +1,253 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""`jepa-agent evaluate --model MODEL_DIR --data BAG [BAG ...] --report REPORT.json`.
+
+Runs the exported model through OnnxWorldModel (what the robot runs) on recorded episodes:
+- latent prediction: the k-step open-loop rollout of the recorded actions vs the encoder's latent
+  of the true frame t+k, against the copy-last-latent baseline (error = mean L2 distance);
+- pose: the place probe (R2 of x, y, cos yaw, sin yaw) and the pose-delta probe integrated over
+  the rollout (position / yaw error after k steps), against ground truth (else odometry);
+- collapse: embedding std and effective rank of the encoded frames.
+Writes REPORT.json and PNG plots beside it (REPORT_error_vs_k.png, REPORT_trajectories.png).
+"""
+
+import json
+import pathlib
+import shlex
+import sys
+import time
+
+import numpy as np
+
+from world_model.evaluation import metrics
+
+ENCODE_BATCH = 256
+ROLLOUT_BATCH = 256
+TRAJECTORY_EPISODES = 3
+TRAJECTORY_STEPS = 100
+
+
+def add_arguments(parser):
+    parser.add_argument('--model', required=True, metavar='MODEL_DIR',
+                        help='exported model directory (jepa-agent export)')
+    parser.add_argument('--data', required=True, nargs='+', metavar='BAG',
+                        help='held-out rosbag2 bag(s)')
+    parser.add_argument('--report', required=True, metavar='REPORT.json',
+                        help='report to write; PNG plots go beside it')
+    parser.add_argument('--horizon', type=int, default=8,
+                        help='rollout steps k = 1..horizon (default 8)')
+    parser.add_argument('--int8', action='store_true', help='evaluate the *.int8.onnx models')
+    parser.add_argument('--threads', type=int, default=2, help='onnxruntime threads')
+    parser.add_argument('--providers', default='tensorrt,cuda,openvino,cpu',
+                        help='execution provider preference, comma separated (default: '
+                             '%(default)s)')
+
+
+class _Accumulator:
+    """Sums of per-sample errors per horizon step."""
+
+    def __init__(self, horizon: int):
+        self.model = np.zeros(horizon)
+        self.copy_last = np.zeros(horizon)
+        self.position = np.zeros(horizon)
+        self.yaw = np.zeros(horizon)
+        self.count = 0
+
+    def add(self, pred_latents, true_latents, last_latent, pred_poses, true_poses):
+        """[B, H, D], [B, H, D], [B, D], [B, H, 3], [B, H, 3]."""
+        self.model += np.linalg.norm(pred_latents - true_latents, axis=-1).sum(axis=0)
+        self.copy_last += np.linalg.norm(last_latent[:, None] - true_latents, axis=-1).sum(axis=0)
+        self.position += np.linalg.norm(pred_poses[..., :2] - true_poses[..., :2],
+                                        axis=-1).sum(axis=0)
+        self.yaw += np.abs(metrics.wrap_angle(pred_poses[..., 2] - true_poses[..., 2])).sum(0)
+        self.count += len(pred_latents)
+
+
+def encode_episode(wm, episode) -> np.ndarray:
+    return np.concatenate([wm.encode(episode.images[i:i + ENCODE_BATCH])
+                           for i in range(0, len(episode), ENCODE_BATCH)])
+
+
+def evaluate_episode(wm, episode, latents, poses, horizon: int, acc: _Accumulator):
+    """Open-loop rollouts of the recorded actions from every start with a full window."""
+    hh = wm.history_length
+    starts = np.arange(hh - 1, len(episode) - horizon)
+    steps = np.arange(1, horizon + 1)
+    for i in range(0, len(starts), ROLLOUT_BATCH):
+        t = starts[i:i + ROLLOUT_BATCH]
+        hist = latents[t[:, None] + np.arange(1 - hh, 1)[None]]
+        actions = episode.actions[t[:, None] + np.arange(horizon)[None]]
+        futures = wm.rollout_many(hist, episode.odom_twist[t], actions)
+        future_idx = t[:, None] + steps[None]
+        true_poses = metrics.relative_pose(poses[t][:, None], poses[future_idx])
+        acc.add(futures.latents, latents[future_idx], latents[t], futures.poses, true_poses)
+
+
+def open_loop_trajectory(wm, episode, latents, poses, steps: int):
+    """(predicted, true) world poses [L+1, 3] over an open-loop rollout from the first window."""
+    t0 = wm.history_length - 1
+    steps = min(steps, len(episode) - 1 - t0)
+    futures = wm.rollout(latents[t0 - wm.history_length + 1:t0 + 1], episode.odom_twist[t0],
+                         episode.actions[None, t0:t0 + steps])
+    predicted = metrics.compose_pose(poses[t0], futures.poses[0])
+    return (np.concatenate([poses[t0][None], predicted]), poses[t0:t0 + steps + 1])
+
+
+def plot_errors(path, acc: _Accumulator, ratios: list):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    from matplotlib import pyplot as plt
+
+    k = np.arange(1, len(ratios) + 1)
+    fig, (ax_err, ax_ratio) = plt.subplots(1, 2, figsize=(10, 4))
+    ax_err.plot(k, acc.model / acc.count, 'o-', label='world model rollout')
+    ax_err.plot(k, acc.copy_last / acc.count, 's--', label='copy last latent')
+    ax_err.set(xlabel='steps ahead k', ylabel='mean L2 latent error', title='Latent error vs k')
+    ax_err.legend()
+    ax_ratio.plot(k, ratios, 'o-')
+    ax_ratio.axhline(1.0, color='grey', lw=0.8)
+    ax_ratio.set(xlabel='steps ahead k', ylabel='model / copy-last', title='Error ratio',
+                 ylim=(0, max(1.1, np.nanmax(ratios) * 1.1 if np.isfinite(ratios).any() else 1)))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_trajectories(path, trajectories: list):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(1, len(trajectories), figsize=(4 * len(trajectories), 4),
+                             squeeze=False)
+    for ax, (name, predicted, true) in zip(axes[0], trajectories):
+        ax.plot(true[:, 0], true[:, 1], 'k-', label='ground truth')
+        ax.plot(predicted[:, 0], predicted[:, 1], 'r--', label='open-loop prediction')
+        ax.plot(true[0, 0], true[0, 1], 'go', label='start')
+        ax.set(title=name, xlabel='x [m]', ylabel='y [m]', aspect='equal')
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle('Pose-delta probe integrated over an open-loop rollout of the recorded actions')
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _load_episodes(paths, image_size: int):
+    from world_model.data.bag_reader import read_bag
+
+    episodes = []
+    for path in paths:
+        for i, episode in enumerate(read_bag(path, image_size=(image_size, image_size))):
+            episodes.append((f'{pathlib.Path(path).name}#{i}', episode))
+    return episodes
+
+
+def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
+             threads: int = 2, command: str | None = None, progress: bool = True,
+             providers='tensorrt,cuda,openvino,cpu') -> dict:
+    """Evaluate MODEL_DIR on the bags; writes report_path and the plots, returns the report."""
+    from tqdm import tqdm
+
+    from world_model.runtime.onnx_world_model import OnnxWorldModel
+
+    if horizon < 1:
+        raise ValueError(f'--horizon={horizon} is out of range: allowed >= 1')
+    started = time.monotonic()
+    wm = OnnxWorldModel(model_dir, providers=providers, threads=threads, int8=int8)
+    episodes = _load_episodes(bags, wm.input_height)
+    usable = [(n, e) for n, e in episodes if len(e) >= wm.history_length + horizon]
+    if not usable:
+        raise ValueError(f'no episode in {", ".join(map(str, bags))} has the '
+                         f'{wm.history_length + horizon} frames a {horizon}-step rollout needs '
+                         f'(episode lengths: {[len(e) for _, e in episodes]})')
+    acc = _Accumulator(horizon)
+    all_latents, all_places, all_poses, per_episode = [], [], [], {}
+    pose_source = 'ground_truth'
+    for name, episode in tqdm(usable, desc='evaluate', unit='episode', disable=not progress):
+        latents = encode_episode(wm, episode)
+        poses = metrics.reference_poses(episode)
+        if episode.ground_truth is None:
+            pose_source = 'odometry'
+        evaluate_episode(wm, episode, latents, poses, horizon, acc)
+        all_latents.append(latents)
+        all_places.append(wm.place(latents))
+        all_poses.append(poses)
+        per_episode[name] = (episode, latents, poses)
+    latents = np.concatenate(all_latents)
+    ratios = metrics.error_ratios(acc.model, acc.copy_last)
+    r2 = metrics.pose_r2(np.concatenate(all_places), np.concatenate(all_poses))
+
+    report_path = pathlib.Path(report_path)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    stem = report_path.with_suffix('')
+    error_png = stem.with_name(stem.name + '_error_vs_k.png')
+    trajectory_png = stem.with_name(stem.name + '_trajectories.png')
+    plot_errors(error_png, acc, ratios)
+    longest = sorted(per_episode, key=lambda n: -len(per_episode[n][0]))[:TRAJECTORY_EPISODES]
+    trajectories, final_errors = [], {}
+    for name in longest:
+        predicted, true = open_loop_trajectory(wm, *per_episode[name], TRAJECTORY_STEPS)
+        trajectories.append((name, predicted, true))
+        final_errors[name] = {'steps': len(true) - 1,
+                              'final_position_error_m': float(np.linalg.norm(
+                                  predicted[-1, :2] - true[-1, :2]))}
+    plot_trajectories(trajectory_png, trajectories)
+
+    report = {
+        'latent_error_ratio': ratios,
+        'latent_error_ratio_at_8': ratios[7] if horizon >= 8 else None,
+        'latent_error_model': (acc.model / acc.count).tolist(),
+        'latent_error_copy_last': (acc.copy_last / acc.count).tolist(),
+        'latent_error_definition': 'mean L2 distance to the encoder latent of the true frame '
+                                   't+k; copy-last predicts the latent at t',
+        'pose_r2': r2['mean'],
+        'pose_r2_components': {k: v for k, v in r2.items() if k != 'mean'},
+        'pose_source': pose_source,
+        'pose_delta_position_error_m': (acc.position / acc.count).tolist(),
+        'pose_delta_yaw_error_rad': (acc.yaw / acc.count).tolist(),
+        'open_loop_trajectories': final_errors,
+        'embedding_std': metrics.embedding_std(latents),
+        'effective_rank': metrics.effective_rank(latents),
+        'latent_dim': wm.latent_dim,
+        'horizon': horizon,
+        'counts': {'bags': len(bags), 'episodes': len(episodes), 'episodes_used': len(usable),
+                   'frames': int(len(latents)), 'rollout_starts': int(acc.count)},
+        'model': {'path': str(pathlib.Path(model_dir).resolve()),
+                  'manifest_sha256': wm.manifest_sha256, 'int8': int8,
+                  'providers': wm.providers_in_use,
+                  'data_fingerprint': wm.metadata.get('data_fingerprint'),
+                  'git_commit': wm.metadata.get('git_commit')},
+        'data': [str(b) for b in bags],
+        'command': command or shlex.join(['jepa-agent', *sys.argv[1:]]),
+        'plots': [error_png.name, trajectory_png.name],
+        'seconds': round(time.monotonic() - started, 2),
+    }
+    report_path.write_text(json.dumps(report, indent=2) + '\n', encoding='utf-8')
+    return report
+
+
+def run(args) -> int:
+    from world_model.export.manifest import ModelIntegrityError
+
+    try:
+        report = evaluate(args.model, args.data, args.report, args.horizon, args.int8,
+                          args.threads, providers=args.providers)
+    except (ModelIntegrityError, ValueError, FileNotFoundError) as exc:
+        print(f'jepa-agent evaluate: {exc}', file=sys.stderr)
+        return 1
+    keys = ('latent_error_ratio_at_8', 'pose_r2', 'embedding_std', 'effective_rank')
+    print(json.dumps({k: report[k] for k in keys} | {'report': str(args.report)}, indent=2))
+    return 0

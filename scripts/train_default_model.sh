@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+#
+# Re-create the shipped default model (`make default-model`):
+#   1. collect seeded simulator bags (open + two_rooms, with and without distractors) into data/,
+#   2. train into runs/default (ModelConfig / TrainConfig defaults are the default recipe),
+#   3. export to models/default/ and evaluate on held-out episodes of a NEW seed
+#      into models/default/report.json.
+# Bags that already exist are reused; an existing run is resumed (RESUME=1) or refused.
+# Overrides: EPISODES (per setting), EVAL_EPISODES, SEED, EVAL_SEED, EPOCHS, DATA, RUN, MODEL,
+# COLLECT_ONLY=1 (stop after the bags).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JEPA=${JEPA:-.venv/bin/jepa-agent}
+DATA=${DATA:-data/default}
+RUN=${RUN:-runs/default}
+MODEL=${MODEL:-models/default}
+EPISODES=${EPISODES:-45}
+EVAL_EPISODES=${EVAL_EPISODES:-6}
+STEPS=${STEPS:-200}
+SEED=${SEED:-1}
+EVAL_SEED=${EVAL_SEED:-9001}
+
+collect() {  # collect NAME SEED ARGS...: one bag, skipped when it exists already
+    local name=$1 seed=$2
+    shift 2
+    if [ -d "$DATA/$name" ]; then
+        echo "reusing $DATA/$name"
+        return
+    fi
+    "$JEPA" collect --no-progress --steps "$STEPS" --seed "$seed" --out "$DATA/$name" "$@"
+}
+
+mkdir -p "$DATA"
+started=$(date +%s)
+collect train_open "$SEED" --episodes "$EPISODES" --layout open
+collect train_open_distractors "$((SEED + 1))" --episodes "$EPISODES" --layout open --distractors
+collect train_two_rooms "$((SEED + 2))" --episodes "$EPISODES" --layout two_rooms
+collect train_two_rooms_distractors "$((SEED + 3))" --episodes "$EPISODES" --layout two_rooms \
+    --distractors
+collect eval_open "$EVAL_SEED" --episodes "$EVAL_EPISODES" --layout open
+collect eval_open_distractors "$((EVAL_SEED + 1))" --episodes "$EVAL_EPISODES" --layout open \
+    --distractors
+collect eval_two_rooms "$((EVAL_SEED + 2))" --episodes "$EVAL_EPISODES" --layout two_rooms
+collect eval_two_rooms_distractors "$((EVAL_SEED + 3))" --episodes "$EVAL_EPISODES" \
+    --layout two_rooms --distractors
+collected=$(date +%s)
+echo "collection took $((collected - started)) s"
+if [ "${COLLECT_ONLY:-0}" = 1 ]; then
+    exit 0
+fi
+
+train_args=(--data "$DATA"/train_* --out "$RUN" --seed 0)
+if [ -n "${EPOCHS:-}" ]; then
+    train_args+=(--epochs "$EPOCHS")
+fi
+if [ -f "$RUN/checkpoint.safetensors" ]; then
+    if [ "${RESUME:-0}" != 1 ]; then
+        echo "$RUN already holds a checkpoint: RESUME=1 continues it, or remove it first" >&2
+        exit 1
+    fi
+    train_args+=(--resume)
+fi
+"$JEPA" train "${train_args[@]}"
+trained=$(date +%s)
+echo "training took $((trained - collected)) s (see $RUN/metrics.csv)"
+
+"$JEPA" export --run "$RUN" --out "$MODEL"
+"$JEPA" evaluate --model "$MODEL" --data "$DATA"/eval_* --report "$MODEL/report.json"
+echo "default model in $MODEL (collect $((collected - started)) s, train $((trained - collected)) s," \
+    "total $(($(date +%s) - started)) s)"

@@ -206,6 +206,6 @@ def test_demo_writes_png(tmp_path, capsys):
     from world_model.cli import main as cli_main
 
     out = tmp_path / 'nested' / 'demo.png'
-    assert cli_main(['demo', '--seconds', '1', '--image-size', '16', '--out', str(out)]) == 0
+    assert cli_main(['explore', '--seconds', '1', '--image-size', '16', '--out', str(out)]) == 0
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert str(out.resolve()) in capsys.readouterr().out

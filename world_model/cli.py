@@ -29,7 +29,9 @@ SUBCOMMANDS = {
     'export': ('world_model.export.export_cmd', 'export a training run to ONNX with a manifest'),
     'run': ('agent_node.launcher', 'start the nodes of a config file (what a launch file does)'),
     'closed-loop': ('agent_node.closed_loop', 'image-goal episodes through the real nodes'),
-    'demo': ('agent_node.demo', 'the simulator demo: drive to an image goal, write a PNG'),
+    'explore': ('agent_node.explore_demo',
+                'drive the simulator with the exploration policy; PNG of frames and trajectory'),
+    'demo': ('agent_node.mission_demo', 'the simulator demo: drive to an image goal, write a PNG'),
 }
 
 

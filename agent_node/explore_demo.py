@@ -11,10 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""`jepa-agent demo` (interim, ROS-free): drive the simulator with the exploration policy and
-write a PNG with camera frames and the top-down trajectory.
-
-It will be replaced by the closed-loop image-goal demo once the world model and planner exist.
+"""`jepa-agent explore` (ROS-free): drive the simulator with the exploration policy that
+`collect` uses and write a PNG with camera frames and the top-down trajectory: a quick look at
+what the training data covers. The agent demo is `jepa-agent demo` (agent_node/mission_demo.py).
 """
 
 import pathlib

@@ -174,4 +174,7 @@ def run(args) -> int:
         return 1
     finally:
         if ctx.active and dist.is_initialized():
-            dist.destroy_process_group()
+            try:
+                dist.barrier()  # no rank tears the group down while another still uses it
+            finally:
+                dist.destroy_process_group()

@@ -1,0 +1,280 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""`jepa-agent closed-loop`: seeded image-goal episodes through the real nodes, agent vs random.
+
+    jepa-agent closed-loop --episodes 50 --seed 0 --layout two_rooms --budget 200 \\
+        --report out/closed_loop_two_rooms.json
+
+Runs the same episodes (agent_node.mission.plan_episodes) twice: with sim_node +
+world_model_node + planner_node (the agent) and with sim_node driven by smooth random commands
+(the baseline). The JSON report holds the exact protocol, the command, per-policy figures
+(success rate, final distance, steps to success, plan rate, latency p50/p99, collisions) and
+every episode with its ground-truth trajectory.
+"""
+
+import datetime
+import json
+import math
+import pathlib
+import platform
+import shlex
+import sys
+import time
+
+from agent_node.mission import (
+    POLICIES,
+    MissionConfig,
+    MissionError,
+    node_parameters,
+    plan_episodes,
+    protocol,
+    run_policy,
+    sim_config_of,
+    summarise,
+)
+from world_model.config import ConfigError, from_dict, to_dict
+from world_model.envs.sim_config import LAYOUT_NAMES
+from world_model.planning.planner_config import PLANNER_METHODS
+
+
+def add_arguments(parser):
+    parser.add_argument('--episodes', type=int, default=50, help='episodes per policy')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the episode set')
+    parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES)
+    parser.add_argument('--budget', type=int, default=200, metavar='STEPS',
+                        help='control steps per episode (default 200, as PLDM / EB-JEPA)')
+    parser.add_argument('--distractors', action='store_true',
+                        help='moving distractor objects in the camera images')
+    parser.add_argument('--model-dir', default=None,
+                        help='exported model directory (default: models/default)')
+    parser.add_argument('--method', default='mppi', choices=PLANNER_METHODS)
+    parser.add_argument('--threshold', type=float, default=0.3, metavar='M',
+                        help='success distance to the goal [m] (default 0.3)')
+    parser.add_argument('--goal-distance', type=float, nargs=2, default=(0.75, 2.5),
+                        metavar=('MIN', 'MAX'),
+                        help='start-goal straight-line distance range [m] (default 0.75 2.5)')
+    parser.add_argument('--policies', default=','.join(POLICIES),
+                        help='comma-separated subset of agent,random (default both)')
+    parser.add_argument('--report', default='out/closed_loop.json', metavar='REPORT.json',
+                        help='JSON report to write (node logs go next to it)')
+    parser.add_argument('--domain-id', type=int, default=None,
+                        help='ROS domain of the run (default: a private one from the pid)')
+    parser.add_argument('--lockstep-timeout', type=float, default=0.3,
+                        help='wall seconds the simulator waits for a cmd_vel')
+    parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
+                        help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable; '
+                             'VALUE is YAML)')
+
+
+def mission_config(args) -> MissionConfig:
+    return from_dict(MissionConfig, {
+        'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
+        'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
+        'goal_max_distance': args.goal_distance[1], 'method': args.method,
+        'lockstep_timeout': args.lockstep_timeout}, where='--')
+
+
+def node_overrides(rules) -> dict:
+    """{node: {name: value}} from NODE:NAME=VALUE rules (VALUE parsed as YAML)."""
+    import yaml
+
+    from agent_node.mission import AGENT_NODES
+
+    out = {}
+    for rule in rules:
+        node, _, assignment = rule.partition(':')
+        name, sep, text = assignment.partition('=')
+        if node not in AGENT_NODES or not name or not sep:
+            raise ConfigError(f'--param {rule!r}: expected NODE:NAME=VALUE with NODE one of '
+                              f'{", ".join(AGENT_NODES)}')
+        declared = declared_parameters(node)
+        if name not in declared and not (node == 'world_model_node' and
+                                         name.startswith('memory.')):
+            raise ConfigError(f'--param {rule!r}: {node} has no parameter {name!r}; it has '
+                              f'{", ".join(sorted(declared))}')
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f'--param {rule!r}: VALUE is not YAML ({exc})') from None
+        spec = declared.get(name)
+        if spec is not None and spec.type is float and type(value) is int:
+            value = float(value)  # ROS refuses an INTEGER for a DOUBLE parameter
+        out.setdefault(node, {})[name] = value
+    return out
+
+
+def declared_parameters(node: str) -> dict:
+    """{name: FieldSpec} of the parameters a node declares (from its config dataclasses)."""
+    from world_model.config import field_specs
+
+    if node == 'planner_node':
+        from agent_node.planner_node import PlannerNodeConfig
+        from world_model.planning.planner_config import PlannerConfig
+
+        classes = (PlannerConfig, PlannerNodeConfig)
+    elif node == 'sim_node':
+        from agent_node.sim_node import SimNodeConfig
+        from world_model.envs import SimConfig
+
+        classes = (SimConfig, SimNodeConfig)
+    else:
+        from agent_node.world_model_node import WorldModelNodeConfig
+
+        classes = (WorldModelNodeConfig,)
+    return {spec.name: spec for cls in classes for spec in field_specs(cls)}
+
+
+def _policies(text: str) -> list[str]:
+    names = [p.strip() for p in text.split(',') if p.strip()]
+    bad = [p for p in names if p not in POLICIES]
+    if bad or not names:
+        raise ConfigError(f'--policies {text!r}: allowed a comma-separated subset of '
+                          f'{",".join(POLICIES)}')
+    return names
+
+
+def _model_info(model_dir) -> dict:
+    from agent_node import node_sets
+
+    path = pathlib.Path(model_dir or pathlib.Path(node_sets.share_directory()) / 'models' /
+                        'default').resolve()
+    info = {'dir': str(path)}
+    try:
+        from world_model.export.manifest import manifest_sha256
+
+        info['manifest_sha256'] = manifest_sha256(path)
+    except Exception as exc:  # the report still says which directory was meant
+        info['manifest_error'] = f'{type(exc).__name__}: {exc}'
+    return info
+
+
+def format_table(results: dict) -> str:
+    """Plain-text comparison of the policies' summaries."""
+    rows = [('success rate', 'success_rate', '{:.0%}'),
+            ('final distance mean [m]', 'final_distance_mean', '{:.2f}'),
+            ('steps to success (median)', 'steps_to_success_median', '{:.0f}'),
+            ('collision steps / episode', 'collisions_per_episode', '{:.2f}'),
+            ('plan rate median [Hz]', 'plan_hz_median', '{:.1f}'),
+            ('control rate median [Hz]', 'control_hz_median', '{:.1f}'),
+            ('latency p50 [ms]', 'latency_ms_p50', '{:.1f}'),
+            ('latency p99 [ms]', 'latency_ms_p99', '{:.1f}'),
+            ('wall time [s]', 'wall_s', '{:.0f}')]
+    names = list(results)
+    lines = [f'{"":28}' + ''.join(f'{n:>12}' for n in names)]
+    for label, key, fmt in rows:
+        cells = []
+        for name in names:
+            value = results[name].get(key)
+            cells.append('-' if value is None or (isinstance(value, float) and
+                                                  not math.isfinite(value))
+                         else fmt.format(value))
+        lines.append(f'{label:28}' + ''.join(f'{c:>12}' for c in cells))
+    return '\n'.join(lines)
+
+
+class _Progress:
+    """tqdm bar over all episodes of all policies, with the running success count."""
+
+    def __init__(self, total: int):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit='ep', file=sys.stderr, dynamic_ncols=True)
+        self.wins = {}
+
+    def episode(self, record):
+        wins, runs = self.wins.get(record.policy, (0, 0))
+        self.wins[record.policy] = (wins + record.success, runs + 1)
+        self.bar.set_postfix_str(', '.join(f'{p} {w}/{n}' for p, (w, n) in self.wins.items()))
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.close()
+
+
+def run(args) -> int:
+    began = time.monotonic()
+    try:
+        config = mission_config(args)
+        policies = _policies(args.policies)
+        overrides = node_overrides(args.param)
+        if args.episodes < 1:
+            raise ConfigError(f'--episodes={args.episodes} is out of range: allowed >= 1')
+        sim_config = sim_config_of(node_parameters(config, ''))
+        specs = plan_episodes(config, sim_config, args.episodes, args.seed)
+    except ConfigError as exc:
+        print(f'jepa-agent closed-loop: error: {exc}', file=sys.stderr)
+        return 2
+    report_path = pathlib.Path(args.report)
+    workdir = report_path.with_name(report_path.stem + '-nodes')
+    command = command_line(args)
+    progress = _Progress(len(specs) * len(policies))
+    results, episodes = {}, {}
+    try:
+        for policy in policies:
+            records, info = run_policy(config, specs, policy, model_dir=args.model_dir,
+                                       workdir=workdir / policy, domain_id=args.domain_id,
+                                       on_episode=progress.episode,
+                                       node_overrides=overrides)
+            results[policy] = {**summarise(records), **info}
+            episodes[policy] = [r.summary() for r in records]
+    except MissionError as exc:
+        print(f'jepa-agent closed-loop: error: {exc}', file=sys.stderr)
+        return 1
+    finally:
+        progress.close()
+    report = {
+        'command': command,
+        'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'host': {'machine': platform.machine(), 'python': platform.python_version(),
+                 'cpus': _cpu_count()},
+        'model': _model_info(args.model_dir),
+        'protocol': {**protocol(config, sim_config), 'episodes': len(specs), 'seed': args.seed},
+        'config': to_dict(config),
+        'node_overrides': overrides,
+        'results': results,
+        'episodes': episodes,
+        'wall_s': round(time.monotonic() - began, 1),
+    }
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(report, indent=1) + '\n')
+    print(f'{len(specs)} episodes, layout {config.layout!r}'
+          f'{" with distractors" if config.distractors else ""}, budget {config.budget} steps, '
+          f'success < {config.success_threshold} m, goals {config.goal_min_distance}-'
+          f'{config.goal_max_distance} m away, method {config.method}')
+    print(format_table(results))
+    print(f'wrote {report_path.resolve()} ({report["wall_s"]:.0f} s)')
+    return 0
+
+
+def command_line(args) -> str:
+    """The command that reproduces this run, every option spelled out."""
+    words = ['jepa-agent', 'closed-loop', '--episodes', args.episodes, '--seed', args.seed,
+             '--layout', args.layout, '--budget', args.budget]
+    if args.distractors:
+        words.append('--distractors')
+    if args.model_dir is not None:
+        words += ['--model-dir', args.model_dir]
+    words += ['--method', args.method, '--threshold', args.threshold, '--goal-distance',
+              *args.goal_distance, '--policies', args.policies, '--lockstep-timeout',
+              args.lockstep_timeout]
+    for rule in args.param:
+        words += ['--param', rule]
+    words += ['--report', args.report]
+    return shlex.join(str(w) for w in words)
+
+
+def _cpu_count():
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()

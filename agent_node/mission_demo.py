@@ -1,0 +1,191 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""`jepa-agent demo` (`make demo`): the robot drives to an image goal through the real nodes.
+
+Starts sim_node + world_model_node + planner_node with the shipped model (models/default) as
+separate processes, runs one seeded image-goal episode (agent_node.mission), prints the goal
+distance, plan rate and latency while it runs, then a summary, and writes a PNG: top-down
+trajectory with the goal, the goal image, predicted futures at a few moments, camera frames,
+and the surprise and goal-distance traces.
+"""
+
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from agent_node.closed_loop import node_overrides
+from agent_node.mission import (
+    Mission,
+    MissionConfig,
+    MissionError,
+    node_parameters,
+    plan_episodes,
+    sim_config_of,
+)
+from world_model.config import ConfigError, from_dict
+from world_model.envs.diff_drive_sim import episode_layout
+from world_model.envs.sim_config import LAYOUT_NAMES
+from world_model.planning.planner_config import PLANNER_METHODS
+
+NAME = 'jepa-agent demo'
+SNAPSHOTS = 3  # predicted futures drawn on the map
+
+
+def add_arguments(parser):
+    parser.add_argument('--out', default='out/demo.png', help='PNG to write')
+    parser.add_argument('--seed', type=int, default=0, help='episode seed (start and goal)')
+    parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES)
+    parser.add_argument('--budget', type=int, default=200, metavar='STEPS',
+                        help='control steps before giving up')
+    parser.add_argument('--distractors', action='store_true', help='moving distractors')
+    parser.add_argument('--model-dir', default=None,
+                        help='exported model directory (default: models/default)')
+    parser.add_argument('--method', default='mppi', choices=PLANNER_METHODS)
+    parser.add_argument('--goal-distance', type=float, nargs=2, default=(1.0, 2.0),
+                        metavar=('MIN', 'MAX'), help='start-goal distance range [m]')
+    parser.add_argument('--threshold', type=float, default=0.3, metavar='M',
+                        help='success distance to the goal [m]')
+    parser.add_argument('--domain-id', type=int, default=None,
+                        help='ROS domain (default: a private one from the pid)')
+    parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
+                        help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable)')
+
+
+class _Printer:
+    """One progress line every `every` steps: distance, plan rate, latency, surprise."""
+
+    def __init__(self, budget: int, every: int = 10):
+        self.budget, self.every = budget, every
+
+    def __call__(self, record, step, distance):
+        if step % self.every:
+            return
+        rate = record.plan_hz[-1] if record.plan_hz else math.nan
+        latency = np.median(record.latency_ms[-self.every:]) if record.latency_ms else math.nan
+        surprise = record.surprise[max(record.surprise)] if record.surprise else math.nan
+        print(f'  step {step:3d}/{self.budget}  goal distance {distance:5.2f} m  plan '
+              f'{rate:5.1f} Hz  latency {latency:5.1f} ms  surprise {surprise:4.2f}', flush=True)
+
+
+def demo_figure(record, layout, threshold: float, title: str):
+    """Map (trajectory, goal, futures) + goal image + frames + surprise/distance traces."""
+    import matplotlib.pyplot as plt
+
+    from world_model import visualization as vis
+
+    frames = sorted(record.frames)
+    frame_steps = [frames[i] for i in vis.pick_frames(len(frames), 4)]
+    fig = plt.figure(figsize=(12.5, 7.5))
+    grid = fig.add_gridspec(3, 4, width_ratios=[2.3, 1, 1, 0.15], height_ratios=[1, 1, 1.05],
+                            hspace=0.45, wspace=0.3)
+    ax = fig.add_subplot(grid[:, 0])
+    vis.draw_layout(ax, layout)
+    snapshots = record.futures
+    if snapshots:
+        chosen = [snapshots[i] for i in vis.pick_frames(len(snapshots), SNAPSHOTS)]
+        colours = plt.get_cmap('plasma')(np.linspace(0.1, 0.8, len(chosen)))
+        for snap, colour in zip(chosen, colours):
+            best = int(np.nanargmin(snap.costs)) if np.isfinite(snap.costs).any() else 0
+            for path in snap.poses:
+                ax.plot(path[:, 0], path[:, 1], '-', color=colour, lw=0.5, alpha=0.25, zorder=2)
+            path = snap.poses[best]
+            ax.plot(path[:, 0], path[:, 1], '-', color=colour, lw=2.0, zorder=3,
+                    label=f'predicted futures, step {snap.step} (best bold)')
+    poses = record.poses()
+    steps = sorted(record.trajectory)
+    vis.draw_trajectory(ax, poses, label='trajectory (ground truth)')
+    ax.add_patch(plt.Circle(record.spec.goal[:2], threshold, fill=False, ls='--', color='0.3',
+                            zorder=5, label=f'success radius {threshold} m'))
+    vis.draw_goal(ax, record.spec.goal)
+    if record.goal_estimate is not None:
+        ax.plot(*record.goal_estimate[:2], 'P', color='darkorange', markersize=9,
+                markeredgecolor='k', zorder=6, label='goal estimated by the world model')
+    ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.1), fontsize=7, ncol=2)
+    ax.set_title('top-down view')
+
+    goal_ax = fig.add_subplot(grid[0, 1])
+    vis.draw_frames([goal_ax], [record.goal_image] if record.goal_image is not None else [],
+                    ['goal image (the only goal input)'])
+    frame_axes = [fig.add_subplot(grid[i // 2, 1 + i % 2]) for i in range(1, 4)]
+    shown = frame_steps[-3:] if len(frame_steps) > 3 else frame_steps
+    vis.draw_frames(frame_axes, [record.frames[s] for s in shown],
+                    [f'camera, step {s}' for s in shown])
+
+    trace = fig.add_subplot(grid[2, 1:3])
+    distance = [float(np.hypot(*(record.trajectory[s][:2] - np.asarray(record.spec.goal[:2]))))
+                for s in steps]
+    trace.plot(steps, distance, color='tab:blue', label='distance to goal [m]')
+    trace.axhline(threshold, color='0.4', ls='--', lw=0.8)
+    trace.set_xlabel('control step')
+    trace.set_ylabel('distance [m]', color='tab:blue')
+    if record.surprise:
+        twin = trace.twinx()
+        keys = sorted(record.surprise)
+        twin.plot(keys, [record.surprise[k] for k in keys], color='tab:red', lw=0.9)
+        twin.set_ylabel('surprise (normalised)', color='tab:red')
+    trace.set_title('goal distance and world-model surprise', fontsize=9)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def run(args) -> int:
+    began = time.monotonic()
+    try:
+        config = from_dict(MissionConfig, {
+            'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
+            'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
+            'goal_max_distance': args.goal_distance[1], 'method': args.method,
+            'snapshot_every': 5, 'keep_frames': True}, where='--')
+        overrides = node_overrides(args.param)
+        sim_config = sim_config_of(node_parameters(config, ''))
+        spec = plan_episodes(config, sim_config, 1, args.seed)[0]
+    except ConfigError as exc:
+        print(f'{NAME}: error: {exc}', file=sys.stderr)
+        return 2
+    mission = Mission(config, 'agent', model_dir=args.model_dir, domain_id=args.domain_id,
+                      node_overrides=overrides)
+    print(f'{NAME}: starting sim_node, world_model_node and planner_node (model '
+          f'{mission.model_dir}) ...', flush=True)
+    try:
+        with mission:
+            print(f'{NAME}: nodes up in {mission.startup_s:.1f} s. Episode seed {args.seed}: '
+                  f'layout {config.layout!r}, start ({spec.start[0]:.2f}, {spec.start[1]:.2f}), '
+                  f'goal image rendered at ({spec.goal[0]:.2f}, {spec.goal[1]:.2f}), '
+                  f'{spec.distance:.2f} m away', flush=True)
+            record = mission.run_episode(spec, on_step=_Printer(config.budget))
+    except MissionError as exc:
+        print(f'{NAME}: error: {exc}', file=sys.stderr)
+        return 1
+    outcome = (f'reached the goal in {record.steps} steps '
+               f'({record.steps * sim_config.control_period:.1f} s simulated)'
+               if record.success else f'did not reach the goal ({record.end_reason} after '
+                                      f'{record.steps} steps)')
+    latency = np.percentile(record.latency_ms, [50, 99]) if record.latency_ms else (math.nan,) * 2
+    rate = np.median(record.plan_hz) if record.plan_hz else math.nan
+    print(f'{NAME}: {outcome}; final distance {record.final_distance:.2f} m, '
+          f'{record.collisions} collision steps, plan rate {rate:.1f} Hz, latency p50 '
+          f'{latency[0]:.1f} ms p99 {latency[1]:.1f} ms')
+    from world_model.visualization import save_figure
+
+    layout = episode_layout(sim_config, spec.seed, config.layout)
+    fig = demo_figure(record, layout, config.success_threshold,
+                      f'image-goal episode, seed {args.seed}, {config.layout!r}: '
+                      f'{"success" if record.success else "failure"} in {record.steps} steps, '
+                      f'final distance {record.final_distance:.2f} m')
+    out = save_figure(fig, pathlib.Path(args.out))
+    print(f'{NAME}: wrote {out.resolve()} ({time.monotonic() - began:.0f} s in all)')
+    return 0

@@ -1,0 +1,110 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""ROS-free closed loop of the core: DiffDriveSim + OnnxWorldModel + LatentMPC, no nodes.
+
+Isolates the model and the planner from the ROS plumbing, for cost-design questions:
+
+    .venv/bin/python scripts/eval_offline_planning.py --goal-source place --episodes 16
+    .venv/bin/python scripts/eval_offline_planning.py --goal-source truth
+    .venv/bin/python scripts/eval_offline_planning.py --w-latent 0.3 --latent-fade 0.6
+
+Each episode: a seeded start and a goal 0.75-2.5 m away; the goal is known only as its image,
+localised with the place probe (or, with --goal-source truth, given exactly). Success: the true
+position comes within --threshold of the goal within --budget steps (the episode does not stop
+at the estimate, unlike `jepa-agent closed-loop`).
+"""
+
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
+from world_model.planning.mpc import LatentMPC  # noqa: E402
+from world_model.planning.objectives import trajectory_costs  # noqa: E402
+from world_model.planning.planner_config import PlannerConfig  # noqa: E402
+from world_model.runtime import OnnxWorldModel  # noqa: E402
+
+
+def compose(pose, delta):
+    """Body-frame deltas [..., 3] applied to pose (x, y, yaw)."""
+    c, s = np.cos(pose[2]), np.sin(pose[2])
+    return np.stack([pose[0] + c * delta[..., 0] - s * delta[..., 1],
+                     pose[1] + s * delta[..., 0] + c * delta[..., 1],
+                     pose[2] + delta[..., 2]], axis=-1)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--model-dir', default='models/default')
+    parser.add_argument('--layout', default='open')
+    parser.add_argument('--episodes', type=int, default=16)
+    parser.add_argument('--seed', type=int, default=100)
+    parser.add_argument('--budget', type=int, default=200)
+    parser.add_argument('--threshold', type=float, default=0.3)
+    parser.add_argument('--goal-source', choices=('place', 'truth'), default='place')
+    parser.add_argument('--w-latent', type=float, default=0.0)
+    parser.add_argument('--latent-fade', type=float, default=0.0,
+                        help='> 0: latent weight ramps in within this distance of the goal [m]')
+    args = parser.parse_args(argv)
+
+    wm = OnnxWorldModel(args.model_dir, threads=1)
+    sim = DiffDriveSim(SimConfig(layout=args.layout))
+    successes, finals = 0, []
+    for episode in range(args.episodes):
+        seed = args.seed + episode
+        rng = np.random.default_rng(seed)
+        step = sim.reset(seed=seed, layout=args.layout)
+        while True:
+            goal = sim.sample_free_pose(rng)
+            if 0.75 < np.hypot(*(goal[:2] - step.true_pose[:2])) < 2.5:
+                break
+        goal_latent = wm.encode(sim.render_at(goal)[None])[0]
+        target = goal if args.goal_source == 'truth' else wm.place(goal_latent[None])[0]
+        mpc = LatentMPC(PlannerConfig(num_samples=64, horizon=8), seed=episode)
+        command = np.zeros(2)
+        history = np.repeat(wm.encode(step.image[None]), wm.history_length, axis=0)
+        for _ in range(args.budget):
+            samples = mpc.propose()
+            futures = wm.rollout(history, step.odom_twist, samples.astype(np.float32))
+            poses = compose(step.odom_pose, futures.poses)
+            goal_dist = np.linalg.norm(futures.latents - goal_latent, axis=-1)
+            weight = args.w_latent
+            if args.latent_fade > 0:
+                to_goal = np.hypot(*(step.odom_pose[:2] - target[:2]))
+                weight *= float(np.clip(1.0 - to_goal / args.latent_fade, 0.0, 1.0))
+            config = PlannerConfig(num_samples=64, horizon=8, w_latent=weight)
+            costs = trajectory_costs(config, samples, poses=poses, goal=target,
+                                     goal_dist=goal_dist, collision=futures.collision,
+                                     last_command=command)
+            command = mpc.update(samples, costs)
+            step = sim.step(command)
+            history = np.concatenate([history[1:], wm.encode(step.image[None])])
+            distance = np.hypot(*(step.true_pose[:2] - goal[:2]))
+            if distance < args.threshold:
+                successes += 1
+                break
+        finals.append(distance)
+        print(f'episode {episode}: final distance {distance:.2f} m, goal estimate error '
+              f'{np.hypot(*(target[:2] - goal[:2])):.2f} m', flush=True)
+    print(f'success {successes}/{args.episodes}, median final distance '
+          f'{np.median(finals):.2f} m ({vars(args)})')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

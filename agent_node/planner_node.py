@@ -20,6 +20,7 @@ A watchdog on the steady clock (real time even under use_sim_time) stops the rob
 futures or odometry go stale or the world model is surprised.
 """
 
+import collections
 import contextlib
 import dataclasses
 import math
@@ -52,6 +53,7 @@ GOAL_REACHED = 'goal_reached'
 FUTURES_STALE = 'stopped: futures stale'
 ODOM_STALE = 'stopped: odom stale'
 SURPRISED = 'stopped: surprise'
+RATE_WINDOW_S = 2.0
 WATCHDOG_STATES = (FUTURES_STALE, ODOM_STALE, SURPRISED)
 
 
@@ -123,8 +125,8 @@ class PlannerNode(Node):
         self.last_surprise = math.nan
         self.last_cost = math.nan
         self.cycles = 0
+        self._cycle_times = collections.deque(maxlen=2000)  # steady seconds, for plan_rate_hz
         self.watchdog_trips = 0
-        self._cycles_at_report, self._report_time = 0, time.monotonic()
         self.errors = BurstLogger(self)  # kinds: futures, odom, goal, surprise, cycle
 
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -300,6 +302,7 @@ class PlannerNode(Node):
         self._publish_cmd(command)
         self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
         self.cycles += 1
+        self._cycle_times.append(time.monotonic())
         weights = self.mpc.weights
         self.last_cost = float(np.dot(weights, costs))
         if self.config.publish_plan:
@@ -374,8 +377,10 @@ class PlannerNode(Node):
     def _diagnostic_status(self):
         """(level, message, values) for agent_node.diagnostics.DiagnosticsReporter."""
         now = time.monotonic()
-        rate = (self.cycles - self._cycles_at_report) / max(now - self._report_time, 1e-6)
-        self._cycles_at_report, self._report_time = self.cycles, now
+        # Rate over the planning cycles of the last RATE_WINDOW_S: independent of how often the
+        # status is built, and not diluted by idle time between goals.
+        recent = [t for t in self._cycle_times if now - t <= RATE_WINDOW_S]
+        rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 else 0.0
 
         def age(stamp):
             return 'never' if stamp is None else f'{now - stamp:.3f}'

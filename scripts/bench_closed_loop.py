@@ -23,27 +23,17 @@ success, collisions, plan rate, latency medians / percentiles) for BENCHMARKS.md
 
 import argparse
 import json
-import os
 import pathlib
 import platform
 import shlex
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from bench_common import machine  # noqa: E402  (scripts/ is on sys.path)
+
 from world_model.cli import main as cli_main  # noqa: E402
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(':', 1)[1].strip() for line in out.splitlines()
-                     if line.startswith('Model name'))
-    except (OSError, subprocess.SubprocessError, StopIteration):
-        model = platform.processor() or 'unknown CPU'
-    return f'{model}, {os.cpu_count()} CPUs'
 
 
 def _cell(value, fmt):

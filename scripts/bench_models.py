@@ -24,7 +24,6 @@ import os
 import pathlib
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 # 2-core machine the eager baseline measures contention instead of compute
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
+from bench_common import machine  # noqa: E402  (scripts/ is on sys.path)
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 
@@ -73,17 +73,6 @@ def report_group(row, title: str, results: dict, ratio: bool = True):
     for i, (name, (ms, runs)) in enumerate(results.items()):
         note = f'x{base / ms:.2f} vs {next(iter(results))}' if ratio and i else ''
         row(f'{title}: {name}', ms, runs, note)
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(':', 1)[1].strip() for line in out.splitlines()
-                     if line.startswith('Model name'))
-    except (OSError, subprocess.SubprocessError, StopIteration):
-        model = platform.processor() or 'unknown CPU'
-    nproc = subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()
-    return f'{model}, nproc {nproc}'
 
 
 def main(argv=None) -> int:

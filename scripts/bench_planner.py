@@ -26,13 +26,13 @@ import os
 import pathlib
 import platform
 import shlex
-import subprocess
 import sys
 import time
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')  # a fair single-core figure on a shared machine
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from bench_common import machine  # noqa: E402  (scripts/ is on sys.path)
 import numpy as np  # noqa: E402
 
 from world_model.planning import (  # noqa: E402
@@ -124,14 +124,6 @@ def core_cycle(args):
                       f'{np.median(times) * 1e3:.3f} |', flush=True)
 
 
-def machine() -> str:
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(':', 1)[1].strip() for line in out.splitlines()
-                     if line.startswith('Model name'))
-    except (OSError, subprocess.SubprocessError, StopIteration):
-        model = platform.processor() or 'unknown CPU'
-    return f'{model}, {os.cpu_count()} CPUs'
 
 
 def main(argv=None):

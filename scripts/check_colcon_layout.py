@@ -97,6 +97,8 @@ def check_install(install: pathlib.Path, source: pathlib.Path) -> list[str]:
     wanted = ['package.xml']
     wanted += [str(p.relative_to(source)) for p in sorted(source.glob('launch/*.launch.py'))]
     wanted += [str(p.relative_to(source)) for p in sorted(source.glob('config/*.yaml'))]
+    wanted += [str(p.relative_to(source)) for p in sorted(source.glob('models/*/*'))
+               if p.is_file()]  # the shipped model, which world_model_node loads by default
     if not any(w.startswith('launch/') for w in wanted):
         problems.append(f'no launch/*.launch.py files in the sources ({source / "launch"})')
     if not any(w.startswith('config/') for w in wanted):

@@ -35,6 +35,9 @@ colcon-check: setup
 bench: setup
 	$(PY) scripts/bench_all.py
 
+closed-loop-bench: setup
+	$(PY) scripts/bench_closed_loop.py --episodes 50
+
 default-model: setup
 	bash scripts/train_default_model.sh
 

@@ -299,8 +299,10 @@ class PlannerNode(Node):
                                  futures.goal_dist, futures.uncertainty, futures.collision,
                                  self.mpc.last_command)
         command = self.mpc.update(futures.actions, costs)
-        self._publish_cmd(command)
+        # Proposal first: the command may trigger the next camera frame (a lockstep simulator),
+        # which must be rolled out with this proposal, not the previous one.
         self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
+        self._publish_cmd(command)
         self.cycles += 1
         self._cycle_times.append(time.monotonic())
         weights = self.mpc.weights

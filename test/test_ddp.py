@@ -37,7 +37,7 @@ def test_two_process_gloo_training(tmp_path):
     assert proc.returncode == 0, out
     started = set(re.findall(r'\[rank (\d)/2\] \d+ training windows', out))
     assert started == {'0', '1'}, out
-    digests = dict(re.findall(r'\[rank (\d)/2\] parameter digest (\w+)', out))
+    digests = dict(re.findall(r'\[rank (\d)/2\] parameter digest ([0-9a-f]{16})', out))
     assert set(digests) == {'0', '1'}, out
     assert digests['0'] == digests['1']  # DDP kept the replicas identical
     # rank 0 alone wrote the run directory, and its checkpoint is what both ranks hold

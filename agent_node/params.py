@@ -89,8 +89,9 @@ def declare_config(node, cls, prefix: str = '', read_only: tuple = ()):
         try:
             value = node.get_parameter(name).value
         except ParameterUninitializedException:
-            value = None  # an empty-list default is declared by type only
-        if spec.type in (list, tuple) and value is None:
+            # An empty-list default is declared by type only; give it its empty value so that
+            # later reads (ours, `ros2 param get`) see [] rather than an uninitialised parameter.
+            node.set_parameters([Parameter(name, ptype, [])])
             value = []
         values[spec.name] = list(value) if spec.type in (list, tuple) else value
     return from_dict(cls, values, where=prefix)

@@ -35,7 +35,6 @@ Stamps: the simulated clock (starting at 1 s, continuing across resets) when pub
 true, else the node's clock.
 """
 
-import array
 import contextlib
 import dataclasses
 import math
@@ -48,10 +47,8 @@ import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.qos import (
     DurabilityPolicy,
     QoSProfile,
@@ -210,9 +207,6 @@ class SimNode(Node):
     # -- parameters and reset ---------------------------------------------------------------
 
     def _on_set_parameters(self, params) -> SetParametersResult:
-        # rclpy hands array values over as array.array; the config layer expects lists.
-        params = [Parameter(p.name, p.type_, list(p.value))
-                  if isinstance(p.value, array.array) else p for p in params]
         sim_config, result = updated_config(self._pending[0], params)
         if not result.successful:
             return result
@@ -338,14 +332,6 @@ class SimNode(Node):
             'bad_cmd_vel': self.bad_commands, 'sim_time': self.sim.time,
             'layout': self.sim.layout.name, 'x': float(pose[0]), 'y': float(pose[1]),
             'yaw': float(pose[2])})
-
-    def get_parameter(self, name):
-        # declare_config declares empty-list defaults (start_pose, goal_pose) by type only,
-        # which leaves them uninitialised when not overridden: read those as empty lists.
-        try:
-            return super().get_parameter(name)
-        except ParameterUninitializedException:
-            return Parameter(name, Parameter.Type.DOUBLE_ARRAY, [])
 
     def destroy_node(self):
         self.sim.close()

@@ -28,6 +28,7 @@ from agent_node.image_conversion import (
     msg_to_rgb,
     rgb_to_image,
 )
+from agent_node.world_model_node import WorldModelNodeConfig
 from world_model.data.image_codec import ImageFormatError, encode_compressed
 
 
@@ -61,6 +62,12 @@ def test_oversized_image_is_rejected_before_reading_its_data():
     msg = Image(width=5000, height=4000, encoding='rgb8', step=15000)  # no data at all
     with pytest.raises(ImageFormatError, match=r'image too large: 5000x4000 > 1000000'):
         image_to_rgb(msg, max_pixels=1000 * 1000)
+
+
+def test_a_4k_frame_is_rejected_by_the_node_default():
+    msg = Image(width=3840, height=2160, encoding='mono8', step=3840)  # header only
+    with pytest.raises(ImageFormatError, match='image too large: 3840x2160'):
+        image_to_rgb(msg, max_pixels=WorldModelNodeConfig().max_pixels)
 
 
 def test_truncated_image_names_the_problem(rgb):

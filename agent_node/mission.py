@@ -47,6 +47,7 @@ import numpy as np
 import yaml
 
 from agent_node import launcher, node_sets
+from world_model import geometry
 from world_model.config import ConfigError, from_dict, param, to_dict
 from world_model.envs import ActionLimits, DiffDriveSim, ExplorationPolicy, SimConfig
 from world_model.envs.exploration import episode_seeds
@@ -596,12 +597,11 @@ class _Orchestrator:
 
 def _world_from_odom(record: EpisodeRecord, step: int, poses) -> np.ndarray | None:
     """Odometry-frame poses [..., 3] of a step mapped into the world frame (by ground truth)."""
-    from agent_node.world_model_msgs import compose, invert
-
     if step not in record.trajectory or step not in record.odometry:
         return None
-    world_t_odom = compose(record.trajectory[step], invert(record.odometry[step]))
-    return compose(world_t_odom, poses)
+    odometry = record.odometry[step]
+    world_t_odom = geometry.compose(record.trajectory[step], geometry.invert(odometry))
+    return geometry.compose(world_t_odom, poses)
 
 
 # ----------------------------------------------------------------------------- mission

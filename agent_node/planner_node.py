@@ -42,6 +42,7 @@ from std_msgs.msg import Empty, Float32MultiArray, String
 from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.futures_codec import decode_futures, encode_proposal
 from agent_node.params import declare_config, updated_config
+from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
@@ -94,13 +95,10 @@ READ_ONLY = ('cmd_vel_stamped', 'watchdog_rate_hz', 'base_frame', 'odom_frame', 
              'publish_plan', 'diagnostics_period_s')
 
 
-def yaw_of(q) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
 def pose_of(pose) -> np.ndarray:
     """(x, y, yaw) of a geometry_msgs/Pose."""
-    return np.array([pose.position.x, pose.position.y, yaw_of(pose.orientation)])
+    yaw = geometry.yaw_of_quaternion(pose.orientation)
+    return np.array([pose.position.x, pose.position.y, yaw])
 
 
 class PlannerNode(Node):

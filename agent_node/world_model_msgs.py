@@ -17,7 +17,7 @@ The latent travels as a sensor_msgs/Image with encoding '32FC1', height 1 and wi
 float vector in a standard type (little-endian float32, step = 4 * D), so any subscriber can read
 it with `np.frombuffer(msg.data, '<f4')` and rosbag/RViz tools accept it without custom messages.
 
-Pose helpers work on (x, y, yaw) arrays in SE(2); yaw is wrapped to (-pi, pi].
+Poses are (x, y, yaw) arrays (world_model.geometry).
 """
 
 import math
@@ -31,36 +31,6 @@ from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
 MARKER_NAMESPACE = 'world_model_futures'
-
-
-def wrap_angle(angle):
-    """Wrap radians to (-pi, pi] (arrays or scalars)."""
-    wrapped = np.mod(np.asarray(angle, dtype=np.float64) + np.pi, 2.0 * np.pi) - np.pi
-    return np.where(wrapped <= -np.pi, wrapped + 2.0 * np.pi, wrapped)
-
-
-def compose(parent, child) -> np.ndarray:
-    """parent (x, y, yaw) composed with child poses [..., 3] expressed in the parent's frame."""
-    parent = np.asarray(parent, dtype=np.float64)
-    child = np.asarray(child, dtype=np.float64)
-    cos, sin = math.cos(parent[2]), math.sin(parent[2])
-    out = np.empty(child.shape, dtype=np.float64)
-    out[..., 0] = parent[0] + cos * child[..., 0] - sin * child[..., 1]
-    out[..., 1] = parent[1] + sin * child[..., 0] + cos * child[..., 1]
-    out[..., 2] = wrap_angle(parent[2] + child[..., 2])
-    return out
-
-
-def invert(pose) -> np.ndarray:
-    """Inverse of one SE(2) pose (x, y, yaw)."""
-    x, y, yaw = (float(v) for v in pose)
-    cos, sin = math.cos(yaw), math.sin(yaw)
-    return np.array([-cos * x - sin * y, sin * x - cos * y, float(wrap_angle(-yaw))])
-
-
-def yaw_of_quaternion(q) -> float:
-    """Yaw of a geometry_msgs/Quaternion (rotation about z)."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 def _set_pose(pose_msg, x: float, y: float, yaw: float):

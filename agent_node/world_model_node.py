@@ -54,6 +54,11 @@ channels, empty data, an image above max_pixels (default 1920x1080, so 4K is rej
 non-finite odometry, stamps going backwards, bad proposals or goals are each logged once per
 burst, counted and reported on /diagnostics; the next good message is processed normally.
 
+History restarts: stamps jumping back (a simulator reset, a looping bag), a frame gap above
+history_max_age_s or odometry moving further between two frames than odom_jump_m / odom_jump_rad
+(a teleport, a relocalised odometry) restart the predictor history and the odom_T_world
+estimate, so surprise is never measured across two trajectories (counted as odom_jumps).
+
 Stale odometry policy: when no odometry arrives for odom_timeout_s the node STOPS publishing
 futures (an image without odometry within sync_tolerance_s is never processed) and /diagnostics
 says odom_stale=true at WARN level; the planner's watchdog then zeroes cmd_vel.
@@ -86,10 +91,18 @@ from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.futures_codec import decode_proposal, encode_futures
 from agent_node.image_conversion import msg_to_rgb
 from agent_node.params import declare_config, updated_config
+from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.data.image_codec import ImageFormatError
 from world_model.memory import LatentStore, MemoryConfig
-from world_model.planning.candidates import default_candidates
+from world_model.online import (
+    Frame,
+    LatentTimeline,
+    OdomWorldAlignment,
+    SurpriseMeter,
+    odometry_jumped,
+)
+from world_model.planning.candidates import fan_candidates
 from world_model.sync.stamp_sync import StampSynchronizer
 
 NODE_NAME = 'world_model_node'
@@ -134,6 +147,13 @@ class WorldModelNodeConfig:
     history_max_age_s: float = param(1.0, lo=0.05, hi=60.0,
                                      help='a gap between frames longer than this restarts the '
                                           'predictor history [s]')
+    odom_jump_m: float = param(0.5, lo=0.0, hi=1000.0,
+                               help='odometry moving further than this between consecutive '
+                                    'frames (a simulator reset, a relocalised odometry) restarts '
+                                    'the predictor history [m]; 0 disables')
+    odom_jump_rad: float = param(1.0, lo=0.0, hi=math.pi,
+                                 help='the same for a turn between consecutive frames [rad]; 0 '
+                                      'disables')
     surprise_ema: float = param(0.05, lo=0.001, hi=1.0,
                                 help='EMA weight of the running latent error scale')
     surprise_min_scale: float = param(1e-6, lo=1e-12, hi=1e6,
@@ -168,124 +188,6 @@ ACTIVATE_TIME = ('image_transport', 'sync_tolerance_s')
 MEMORY_PREFIX = 'memory.'
 
 
-# ------------------------------------------------------------------------------ estimators
-
-
-class Frame(NamedTuple):
-    stamp_ns: int
-    latent: np.ndarray  # [D]
-    twist: np.ndarray  # (v, omega) measured at this frame
-
-
-class LatentTimeline:
-    """Recent latents with stamps: predictor histories sampled one control period apart.
-
-    The predictor was trained on frames control_period apart, whatever the camera rate; a
-    history for time t takes the frames nearest t, t - T, t - 2T, ... (repeating the oldest one
-    while the timeline is shorter than the history, as at a cold start).
-    """
-
-    def __init__(self, history_length: int, period_s: float):
-        self.history_length = int(history_length)
-        self.period_ns = int(period_s * 1e9)
-        self.keep_ns = (self.history_length + 2) * self.period_ns
-        self.frames: collections.deque[Frame] = collections.deque()
-
-    def clear(self):
-        self.frames.clear()
-
-    def last_stamp_ns(self):
-        return self.frames[-1].stamp_ns if self.frames else None
-
-    def add(self, frame: Frame):
-        self.frames.append(frame)
-        while self.frames and frame.stamp_ns - self.frames[0].stamp_ns > self.keep_ns:
-            self.frames.popleft()
-
-    def nearest(self, stamp_ns: int, max_gap_ns: int):
-        """The frame nearest stamp_ns within max_gap_ns, or None."""
-        best = None
-        for frame in self.frames:
-            gap = abs(frame.stamp_ns - stamp_ns)
-            if gap <= max_gap_ns and (best is None or gap < abs(best.stamp_ns - stamp_ns)):
-                best = frame
-        return best
-
-    def history(self, end: Frame) -> np.ndarray:
-        """[Hh, D] latents ending with frame end, oldest first, one control period apart."""
-        rows = [end.latent]
-        current = end
-        for _ in range(self.history_length - 1):
-            earlier = self.nearest(current.stamp_ns - self.period_ns, self.period_ns // 2)
-            if earlier is not None and earlier.stamp_ns < current.stamp_ns:
-                current = earlier
-            rows.append(current.latent)
-        return np.stack(rows[::-1])
-
-
-class SurpriseMeter:
-    """error / running scale, where the scale is an EMA of recent (clipped) errors."""
-
-    def __init__(self, ema: float, min_scale: float, clip: float):
-        self.ema, self.min_scale, self.clip = ema, min_scale, clip
-        self.scale = None
-
-    def reset(self):
-        self.scale = None
-
-    def update(self, error: float) -> tuple[float, float, float]:
-        """(normalised, error, scale used); the first error defines the scale (normalised 1)."""
-        if self.scale is None:
-            self.scale = max(error, self.min_scale)
-        scale = max(self.scale, self.min_scale)
-        normalised = error / scale
-        # one outlier must not blind the meter: it moves the scale by at most clip scales
-        self.scale = (1.0 - self.ema) * self.scale + self.ema * min(error, self.clip * scale)
-        return normalised, error, scale
-
-
-class OdomWorldAlignment:
-    """Smoothed odom_T_world from place(latent) (world) vs odometry (odom) of the same frame."""
-
-    def __init__(self, ema: float):
-        self.ema = ema
-        self.state = None  # (tx, ty, cos, sin)
-
-    def reset(self):
-        self.state = None
-
-    def update(self, odom_pose, world_pose):
-        t = wmm.compose(odom_pose, wmm.invert(world_pose))
-        sample = np.array([t[0], t[1], math.cos(t[2]), math.sin(t[2])])
-        if self.state is None:
-            self.state = sample
-        else:
-            self.state = (1.0 - self.ema) * self.state + self.ema * sample
-
-    def odom_T_world(self):  # noqa: N802 (transform notation)
-        if self.state is None:
-            return None
-        tx, ty, c, s = self.state
-        return np.array([tx, ty, math.atan2(s, c)])
-
-
-def fan_candidates(count: int, horizon: int, v: float, omega: float) -> np.ndarray:
-    """[count, horizon, 2] constant actions: the planning default set, then a fan of arcs.
-
-    The first six are world_model.planning.candidates.default_candidates (forward, arcs, turns,
-    stop); the rest sweep omega over [-omega, omega] at full and half speed.
-    """
-    base = default_candidates(horizon, v=v, omega=omega)
-    if count <= base.shape[0]:
-        return np.ascontiguousarray(base[:count])
-    extra = count - base.shape[0]
-    omegas = np.linspace(-omega, omega, max(extra, 1), dtype=np.float32)
-    speeds = np.where(np.arange(extra) % 2 == 0, v, 0.5 * v).astype(np.float32)
-    fan = np.stack([speeds, omegas[:extra]], axis=-1)
-    fan = np.repeat(fan[:, None, :], horizon, axis=1)
-    return np.ascontiguousarray(np.concatenate([base, fan], axis=0), dtype=np.float32)
-
-
 class OdomSample(NamedTuple):
     pose: np.ndarray  # (x, y, yaw) odom frame
     twist: np.ndarray  # (v, omega) body frame
@@ -312,7 +214,7 @@ def odom_sample(msg: Odometry) -> OdomSample:
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f'odometry has non-finite values: position ({p.x}, {p.y}), orientation '
                          f'({q.x}, {q.y}, {q.z}, {q.w}), twist ({t.linear.x}, {t.angular.z})')
-    pose = np.array([p.x, p.y, wmm.yaw_of_quaternion(q)])
+    pose = np.array([p.x, p.y, geometry.yaw_of_quaternion(q)])
     return OdomSample(pose, np.array([t.linear.x, t.angular.z], np.float32), msg.header.frame_id)
 
 
@@ -558,7 +460,7 @@ class WorldModelNode(LifecycleNode):
         """Resume from the persisted history when it is recent (checked at the first frame)."""
         latents, stamps = self.store.history(), self.store.history_stamps()
         for latent, stamp in zip(latents, stamps):
-            self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32)))
+            self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
     def _on_time_reset(self, stream, previous_ns, new_ns):
         # simulator reset / bag loop: the predictor history belongs to another time line
@@ -727,7 +629,7 @@ class WorldModelNode(LifecycleNode):
         header = Header(stamp=image.stamp, frame_id=cfg.odom_frame or odom.frame_id or 'odom')
 
         latent = model.encode(image.rgb)[0]
-        frame = Frame(now_ns, latent, odom.twist)
+        frame = Frame(now_ns, latent, odom.twist, odom.pose)
         self._update_timeline(frame)
         history = self.timeline.history(frame)
         self.store.push_history(now_ns, latent)
@@ -737,7 +639,7 @@ class WorldModelNode(LifecycleNode):
         actions, source = self._candidates()
         futures = model.rollout(history, odom.twist, actions)
         num, horizon = actions.shape[:2]
-        poses = wmm.compose(odom.pose, futures.poses)
+        poses = geometry.compose(odom.pose, futures.poses)
         goal = self.goal
         if goal is not None:
             goal_dist = np.linalg.norm(futures.latents - goal.latent, axis=-1)
@@ -773,11 +675,19 @@ class WorldModelNode(LifecycleNode):
 
     def _update_timeline(self, frame: Frame):
         """Surprise of frame against the prediction made one control period earlier."""
-        timeline = self.timeline
-        last = timeline.last_stamp_ns()
-        max_gap = int(self.config.history_max_age_s * 1e9)
-        if self._history_reset or (last is not None and not 0 < frame.stamp_ns - last
-                                   <= max_gap):
+        cfg, timeline = self.config, self.timeline
+        last = timeline.last()
+        jumped = (last is not None and last.pose is not None and odometry_jumped(
+            last.pose, frame.pose, cfg.odom_jump_m, cfg.odom_jump_rad))
+        if jumped:
+            self.counters['odom_jumps'] += 1
+            self.get_logger().warning(
+                f'odometry jumped from {np.round(last.pose, 2).tolist()} to '
+                f'{np.round(frame.pose, 2).tolist()} between frames (beyond odom_jump_m / '
+                f'odom_jump_rad): predictor history restarted')
+        gap_ok = last is None or 0 < frame.stamp_ns - last.stamp_ns <= int(
+            cfg.history_max_age_s * 1e9)
+        if self._history_reset or jumped or not gap_ok:
             self._history_reset = False
             timeline.clear()
             self.alignment.reset()
@@ -796,7 +706,7 @@ class WorldModelNode(LifecycleNode):
             pose = goal.pose
         else:
             self.alignment.update(odom_pose, self.model.place(latent[None])[0])
-            pose = wmm.compose(self.alignment.odom_T_world(), goal.world_pose)
+            pose = geometry.compose(self.alignment.odom_T_world(), goal.world_pose)
         self._outputs['goal_pose'].publish(wmm.pose_stamped(header, pose))
 
     # -- diagnostics ------------------------------------------------------------------------
@@ -823,6 +733,7 @@ class WorldModelNode(LifecycleNode):
             'images_received': totals['images'],
             'image_hz': rate('images'),
             'odom_hz': rate('odometry'),
+            'odom_jumps': totals['odom_jumps'],
         }
         if sync_stats is not None:
             values.update({'images_unmatched': sync_stats.unmatched_images,

@@ -33,19 +33,12 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from world_model import geometry  # noqa: E402
 from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
 from world_model.planning.mpc import LatentMPC  # noqa: E402
 from world_model.planning.objectives import trajectory_costs  # noqa: E402
 from world_model.planning.planner_config import PlannerConfig  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
-
-
-def compose(pose, delta):
-    """Body-frame deltas [..., 3] applied to pose (x, y, yaw)."""
-    c, s = np.cos(pose[2]), np.sin(pose[2])
-    return np.stack([pose[0] + c * delta[..., 0] - s * delta[..., 1],
-                     pose[1] + s * delta[..., 0] + c * delta[..., 1],
-                     pose[2] + delta[..., 2]], axis=-1)
 
 
 def main(argv=None) -> int:
@@ -81,7 +74,7 @@ def main(argv=None) -> int:
         for _ in range(args.budget):
             samples = mpc.propose()
             futures = wm.rollout(history, step.odom_twist, samples.astype(np.float32))
-            poses = compose(step.odom_pose, futures.poses)
+            poses = geometry.compose(step.odom_pose, futures.poses)
             goal_dist = np.linalg.norm(futures.latents - goal_latent, axis=-1)
             weight = args.w_latent
             if args.latent_fade > 0:

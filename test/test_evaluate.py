@@ -117,15 +117,3 @@ def test_effective_rank_and_std_detect_collapse():
     assert metrics.effective_rank(line) == pytest.approx(1.0, abs=1e-3)
     assert metrics.effective_rank(np.ones((10, 8))) == 0.0
     assert metrics.embedding_std(np.ones((10, 8))) == 0.0
-
-
-def test_relative_and_composed_poses_invert_each_other():
-    rng = np.random.default_rng(0)
-    a = rng.uniform(-2, 2, (20, 3))
-    b = rng.uniform(-2, 2, (20, 3))
-    back = metrics.compose_pose(a, metrics.relative_pose(a, b))
-    np.testing.assert_allclose(back[:, :2], b[:, :2], atol=1e-9)
-    np.testing.assert_allclose(metrics.wrap_angle(back[:, 2] - b[:, 2]), 0.0, atol=1e-9)
-    # a robot at (1, 0) facing +y sees the point (1, 1) straight ahead
-    ahead = metrics.relative_pose([1.0, 0.0, np.pi / 2], [1.0, 1.0, np.pi / 2])
-    np.testing.assert_allclose(ahead, [1.0, 0.0, 0.0], atol=1e-12)

@@ -293,6 +293,22 @@ def test_frames_in_futures_path_latent_surprise_and_diagnostics_out(tiny_model_d
         assert int(values['memory_keyframes']) >= 1
         assert values['odom_stale'] == 'false'
 
+        # an odometry teleport (a simulator reset) restarts the history: counted, no surprise
+        # against the old trajectory, then surprise again along the new one
+        jumps = int(values.get('odom_jumps', 0))  # the first frames came from (1, -2)
+        surprises = len(peer.received['surprise'])
+        peer.drive_until(lambda: len(peer.received['surprise']) > surprises)
+        teleported = peer.process_one(pose=(3.0, 3.0, 0.0))
+        assert teleported is not None
+        assert peer.wait_diagnostics(lambda v: int(v.get('odom_jumps', 0)) == jumps + 1)
+        assert proc.wait_for_output('odometry jumped from [0.0, 0.0, 0.0] to [3.0, 3.0, 0.0]',
+                                    timeout=5), proc.output()
+        assert not any(stamp_key(m.header.stamp) == stamp_key(teleported.header.stamp)
+                       for m in peer.received['surprise'])
+        surprises = len(peer.received['surprise'])
+        assert peer.drive_until(lambda: len(peer.received['surprise']) > surprises,
+                                pose=(3.0, 3.0, 0.0)) is not None
+
         # a planner proposal changes what is rolled out: K, H and the actions follow it
         actions = np.stack([np.full((5, 2), (0.1 * (k + 1), -0.2 * k)) for k in range(3)])
         node_proposal = encode_proposal(actions.astype(np.float32))
@@ -350,71 +366,3 @@ def test_invalid_parameters_are_rejected_with_the_allowed_range(tiny_model_dir, 
         msg = peer.process_one(image=compressed)
         assert msg is not None, proc.output()
         assert (msg.height, msg.width) == (16, 4)
-
-
-# -- the node's estimators, without ROS ---------------------------------------------------------
-
-
-def test_odom_poses_compose_and_invert_in_se2():
-    from agent_node.world_model_msgs import compose, invert
-
-    parent = np.array([1.0, 2.0, np.pi / 2])
-    np.testing.assert_allclose(compose(parent, [[1.0, 0.0, 0.0]]), [[1.0, 3.0, np.pi / 2]],
-                               atol=1e-12)
-    np.testing.assert_allclose(compose(invert(parent), parent[None]), [[0.0, 0.0, 0.0]],
-                               atol=1e-12)
-    # yaw wraps to (-pi, pi]
-    assert compose([0.0, 0.0, 3.0], [[0.0, 0.0, 0.5]])[0, 2] == pytest.approx(3.5 - 2 * np.pi)
-
-
-def test_surprise_is_about_one_in_steady_state_and_large_on_a_jump():
-    from agent_node.world_model_node import SurpriseMeter
-
-    meter = SurpriseMeter(ema=0.1, min_scale=1e-6, clip=10.0)
-    rng = np.random.default_rng(0)
-    values = [meter.update(float(e))[0] for e in rng.uniform(0.9, 1.1, 200)]
-    assert np.median(values[50:]) == pytest.approx(1.0, abs=0.1)
-    normalised, error, scale = meter.update(50.0)
-    assert normalised > 20 and error == 50.0 and scale == pytest.approx(1.0, abs=0.1)
-    assert meter.scale < 2.0  # the clipped outlier barely moves the running scale
-
-
-def test_history_samples_frames_one_control_period_apart():
-    from agent_node.world_model_node import Frame, LatentTimeline
-
-    timeline = LatentTimeline(history_length=3, period_s=0.1)
-    period_ns = 33_333_333  # a 30 Hz camera
-    frames = [Frame(i * period_ns, np.full(2, float(i), np.float32), np.zeros(2))
-              for i in range(12)]
-    for frame in frames:
-        timeline.add(frame)
-    history = timeline.history(frames[-1])
-    np.testing.assert_array_equal(history[:, 0], [5.0, 8.0, 11.0])  # 0.2 s, 0.1 s ago, now
-    cold = LatentTimeline(history_length=3, period_s=0.1)
-    np.testing.assert_array_equal(cold.history(frames[0])[:, 0], [0.0, 0.0, 0.0])
-
-
-def test_default_candidates_start_with_the_planning_set_then_fan_out():
-    from agent_node.world_model_node import fan_candidates
-    from world_model.planning.candidates import default_candidates
-
-    fan = fan_candidates(64, 8, v=0.3, omega=1.0)
-    assert fan.shape == (64, 8, 2) and fan.dtype == np.float32
-    np.testing.assert_array_equal(fan[:6], default_candidates(8, v=0.3, omega=1.0))
-    assert np.abs(fan[..., 1]).max() <= 1.0 and (fan[..., 0] >= 0).all()
-    assert len({tuple(c[0]) for c in fan}) > 32  # distinct futures, not copies
-    assert fan_candidates(3, 4, 0.3, 1.0).shape == (3, 4, 2)
-
-
-def test_goal_image_pose_is_mapped_through_the_estimated_odom_from_world():
-    from agent_node.world_model_msgs import compose
-    from agent_node.world_model_node import OdomWorldAlignment
-
-    odom_from_world = np.array([0.5, -1.0, 0.4])
-    alignment = OdomWorldAlignment(ema=0.2)
-    for world in ([0.0, 0.0, 0.0], [1.0, 2.0, 0.3], [-1.0, 0.5, -2.0]):
-        alignment.update(compose(odom_from_world, np.array(world)), np.array(world))
-    np.testing.assert_allclose(alignment.odom_T_world(), odom_from_world, atol=1e-9)
-    goal_world = np.array([2.0, 1.0, 1.0])
-    np.testing.assert_allclose(compose(alignment.odom_T_world(), goal_world),
-                               compose(odom_from_world, goal_world), atol=1e-9)

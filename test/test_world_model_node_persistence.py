@@ -29,6 +29,8 @@ from test_world_model_node import (
     rgb_image,
 )
 
+from world_model.geometry import yaw_of_quaternion
+
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 HOME = (1.5, -0.5, 0.3)
@@ -37,11 +39,6 @@ HOME = (1.5, -0.5, 0.3)
 @pytest.fixture(scope='module')
 def tiny_model_dir(tmp_path_factory):
     return export_tiny_model(tmp_path_factory.mktemp('wm_persist'))
-
-
-def yaw_of(pose_msg) -> float:
-    q = pose_msg.orientation
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
@@ -82,7 +79,7 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
         goal = peer.received['goal_pose'][-1]
         assert goal.header.frame_id == 'odom'
         assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx(HOME[:2])
-        assert yaw_of(goal.pose) == pytest.approx(HOME[2])
+        assert yaw_of_quaternion(goal.pose.orientation) == pytest.approx(HOME[2])
         msg = peer.process_one()
         assert np.isfinite(decode_cloud(msg).goal_dist).all()
         assert peer.wait_diagnostics(lambda v: v.get('goal') == 'home') is not None

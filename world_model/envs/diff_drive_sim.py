@@ -29,6 +29,7 @@ import math
 import numpy as np
 import pybullet
 
+from world_model import geometry
 from world_model.config import validate
 from world_model.envs.layouts import WALL_THICKNESS, Block, Layout, build_layout
 from world_model.envs.sim_config import SimConfig
@@ -60,11 +61,6 @@ class SimStep:
     applied_action: np.ndarray  # float64 (2,) the command after clipping to the limits
 
 
-def wrap_angle(angle):
-    """Wrap to (-pi, pi]."""
-    return math.pi - (math.pi - angle) % (2 * math.pi)
-
-
 def integrate_unicycle(pose, v: float, omega: float, dt: float) -> tuple[float, float, float]:
     """Exact constant-twist motion of (x, y, yaw) for dt seconds."""
     x, y, yaw = pose
@@ -73,7 +69,7 @@ def integrate_unicycle(pose, v: float, omega: float, dt: float) -> tuple[float, 
     new_yaw = yaw + omega * dt
     r = v / omega
     return (x + r * (math.sin(new_yaw) - math.sin(yaw)),
-            y - r * (math.cos(new_yaw) - math.cos(yaw)), wrap_angle(new_yaw))
+            y - r * (math.cos(new_yaw) - math.cos(yaw)), geometry.wrap_angle(new_yaw))
 
 
 def episode_layout(config: SimConfig, seed: int, layout: str | None = None) -> Layout:
@@ -91,7 +87,7 @@ def check_start_pose(layout: Layout, pose, radius: float) -> np.ndarray:
         raise ValueError(f'start pose {pose.tolist()} collides with the {layout.name!r} layout '
                          f'or leaves the arena (robot radius {radius} m, bounds '
                          f'{layout.bounds})')
-    pose[2] = wrap_angle(pose[2])
+    pose[2] = geometry.wrap_angle(pose[2])
     return pose
 
 
@@ -204,7 +200,7 @@ class DiffDriveSim:
         for _ in range(10000):
             x, y = rng.uniform(-half, half, size=2)
             if self.layout.is_free(x, y, radius):
-                return np.array([x, y, wrap_angle(rng.uniform(-math.pi, math.pi))])
+                return np.array([x, y, geometry.wrap_angle(rng.uniform(-math.pi, math.pi))])
         raise RuntimeError(f'no free pose found in layout {self.layout.name!r}')
 
     @property

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from world_model import geometry
 from world_model.evaluation import metrics
 
 ENCODE_BATCH = 256
@@ -70,7 +71,7 @@ class _Accumulator:
         self.copy_last += np.linalg.norm(last_latent[:, None] - true_latents, axis=-1).sum(axis=0)
         self.position += np.linalg.norm(pred_poses[..., :2] - true_poses[..., :2],
                                         axis=-1).sum(axis=0)
-        self.yaw += np.abs(metrics.wrap_angle(pred_poses[..., 2] - true_poses[..., 2])).sum(0)
+        self.yaw += np.abs(geometry.wrap_angle(pred_poses[..., 2] - true_poses[..., 2])).sum(0)
         self.count += len(pred_latents)
 
 
@@ -90,7 +91,7 @@ def evaluate_episode(wm, episode, latents, poses, horizon: int, acc: _Accumulato
         actions = episode.actions[t[:, None] + np.arange(horizon)[None]]
         futures = wm.rollout_many(hist, episode.odom_twist[t], actions)
         future_idx = t[:, None] + steps[None]
-        true_poses = metrics.relative_pose(poses[t][:, None], poses[future_idx])
+        true_poses = geometry.relative(poses[t][:, None], poses[future_idx])
         acc.add(futures.latents, latents[future_idx], latents[t], futures.poses, true_poses)
 
 
@@ -100,7 +101,7 @@ def open_loop_trajectory(wm, episode, latents, poses, steps: int):
     steps = min(steps, len(episode) - 1 - t0)
     futures = wm.rollout(latents[t0 - wm.history_length + 1:t0 + 1], episode.odom_twist[t0],
                          episode.actions[None, t0:t0 + steps])
-    predicted = metrics.compose_pose(poses[t0], futures.poses[0])
+    predicted = geometry.compose(poses[t0], futures.poses[0])
     return (np.concatenate([poses[t0][None], predicted]), poses[t0:t0 + steps + 1])
 
 

@@ -19,11 +19,6 @@ embedding_std and effective_rank use the same definitions as world_model.trainin
 import numpy as np
 
 
-def wrap_angle(a):
-    """Angles wrapped to (-pi, pi]."""
-    return np.arctan2(np.sin(a), np.cos(a))
-
-
 def reference_poses(episode) -> np.ndarray:
     """[T, 3] ground truth where present and finite, else odometry (as training labels it)."""
     poses = np.asarray(episode.odom_pose, dtype=np.float64)
@@ -32,24 +27,6 @@ def reference_poses(episode) -> np.ndarray:
         ok = np.all(np.isfinite(truth), axis=1)
         poses = np.where(ok[:, None], truth, poses)
     return poses
-
-
-def relative_pose(origin, target) -> np.ndarray:
-    """Pose of target in the body frame of origin (origin^-1 * target), both [..., 3]."""
-    origin, target = np.asarray(origin, np.float64), np.asarray(target, np.float64)
-    dx, dy = target[..., 0] - origin[..., 0], target[..., 1] - origin[..., 1]
-    cos, sin = np.cos(origin[..., 2]), np.sin(origin[..., 2])
-    return np.stack([cos * dx + sin * dy, -sin * dx + cos * dy,
-                     wrap_angle(target[..., 2] - origin[..., 2])], axis=-1)
-
-
-def compose_pose(origin, relative) -> np.ndarray:
-    """origin * relative: a body-frame pose [..., 3] expressed in origin's parent frame."""
-    origin, relative = np.asarray(origin, np.float64), np.asarray(relative, np.float64)
-    cos, sin = np.cos(origin[..., 2]), np.sin(origin[..., 2])
-    return np.stack([origin[..., 0] + cos * relative[..., 0] - sin * relative[..., 1],
-                     origin[..., 1] + sin * relative[..., 0] + cos * relative[..., 1],
-                     wrap_angle(origin[..., 2] + relative[..., 2])], axis=-1)
 
 
 def r2_score(pred, target) -> np.ndarray:

@@ -17,7 +17,7 @@ ROS-free. The planner node feeds it the world model's predicted futures; offline
 scripts/bench_planner.py) feeds it an analytic rollout instead.
 """
 
-from world_model.planning.candidates import CANDIDATE_NAMES, default_candidates
+from world_model.planning.candidates import CANDIDATE_NAMES, default_candidates, fan_candidates
 from world_model.planning.mpc import LatentMPC, enforce_limits, fit_horizon, unicycle_rollout
 from world_model.planning.objectives import Rollout, cost_terms, trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
@@ -29,6 +29,7 @@ __all__ = [
     'Rollout',
     'cost_terms',
     'default_candidates',
+    'fan_candidates',
     'enforce_limits',
     'fit_horizon',
     'trajectory_costs',

@@ -37,3 +37,20 @@ def default_candidates(horizon: int, v: float = 0.3, omega: float = 1.0) -> np.n
         (0.0, 0.0),
     ], dtype=np.float32)
     return np.repeat(per_step[:, None, :], int(horizon), axis=1)
+
+
+def fan_candidates(count: int, horizon: int, v: float, omega: float) -> np.ndarray:
+    """[count, horizon, 2] constant actions: default_candidates, then a fan of arcs.
+
+    The world model rolls these out until the planner's first proposal arrives; the fan sweeps
+    omega over [-omega, omega] at full and half speed.
+    """
+    base = default_candidates(horizon, v=v, omega=omega)
+    if count <= base.shape[0]:
+        return np.ascontiguousarray(base[:count])
+    extra = count - base.shape[0]
+    omegas = np.linspace(-omega, omega, max(extra, 1), dtype=np.float32)
+    speeds = np.where(np.arange(extra) % 2 == 0, v, 0.5 * v).astype(np.float32)
+    fan = np.stack([speeds, omegas[:extra]], axis=-1)
+    fan = np.repeat(fan[:, None, :], horizon, axis=1)
+    return np.ascontiguousarray(np.concatenate([base, fan], axis=0), dtype=np.float32)

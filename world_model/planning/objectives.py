@@ -46,11 +46,6 @@ def horizon_weights(horizon: int, weighting: str) -> np.ndarray:
     raise ValueError(f"horizon weighting {weighting!r} is not one of 'sum', 'terminal'")
 
 
-def wrap_angle(angle):
-    """Wrap radians to (-pi, pi]."""
-    return np.pi - np.mod(np.pi - angle, 2.0 * np.pi)
-
-
 def pose_distance(poses: np.ndarray, goal) -> np.ndarray:
     """Planar distance [K, H] from each predicted pose to the goal position."""
     return np.hypot(poses[..., 0] - goal[0], poses[..., 1] - goal[1])

@@ -25,16 +25,13 @@ import cv2
 import numpy as np
 import torch
 
+from world_model import geometry
 from world_model.data.episode import Episode
 
 # A frame counts as a contact when a clear command was given but the measured speed stayed
 # far below it (how the simulator and a real base behave against an obstacle).
 _CONTACT_MIN_COMMAND = 0.1  # m/s
 _CONTACT_SPEED_RATIO = 0.25
-
-
-def wrap_angle(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi) % (2 * np.pi) - np.pi
 
 
 def body_frame_deltas(poses: np.ndarray) -> np.ndarray:
@@ -46,7 +43,7 @@ def body_frame_deltas(poses: np.ndarray) -> np.ndarray:
     cos, sin = np.cos(poses[:-1, 2]), np.sin(poses[:-1, 2])
     out[:-1, 0] = cos * d[:, 0] + sin * d[:, 1]
     out[:-1, 1] = -sin * d[:, 0] + cos * d[:, 1]
-    out[:-1, 2] = wrap_angle(poses[1:, 2] - poses[:-1, 2])
+    out[:-1, 2] = geometry.wrap_angle(poses[1:, 2] - poses[:-1, 2])
     return out
 
 

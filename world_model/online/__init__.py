@@ -1,0 +1,26 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Stateful per-frame estimators of the world model node, ROS-free: fed one frame at a time.
+
+- LatentTimeline: recent latents by stamp, sampled into predictor histories one control period
+  apart, and the odometry-jump test that restarts them;
+- SurpriseMeter: one-step prediction error over a running scale;
+- OdomWorldAlignment: odom_T_world from the place probe against odometry.
+"""
+
+from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
+from world_model.online.odom_alignment import OdomWorldAlignment
+from world_model.online.surprise import SurpriseMeter
+
+__all__ = ['Frame', 'LatentTimeline', 'OdomWorldAlignment', 'SurpriseMeter', 'odometry_jumped']

@@ -12,3 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Thin rclpy nodes of jepa_agent: messages in, world_model core, messages out."""
+
+import os
+
+# Each node runs one real-time loop; a per-process OpenBLAS thread pool only contends with
+# onnxruntime and the camera driver (it raised the memory store's p99 per frame from 0.1 ms to
+# several ms, BENCHMARKS.md). Set before any node module imports numpy; the environment wins.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')

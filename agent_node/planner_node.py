@@ -21,7 +21,6 @@ futures or odometry go stale or the world model is surprised.
 """
 
 import collections
-import contextlib
 import dataclasses
 import math
 import sys
@@ -31,9 +30,7 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import PointCloud2
@@ -41,6 +38,7 @@ from std_msgs.msg import Empty, Float32MultiArray, String
 
 from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.futures_codec import decode_futures, encode_proposal
+from agent_node.node_main import run_node
 from agent_node.params import declare_config, updated_config
 from world_model import geometry
 from world_model.config import ConfigError, param
@@ -405,25 +403,8 @@ class PlannerNode(Node):
         self._publish_cmd((0.0, 0.0))
 
 
-def main(args=None):
-    rclpy.init(args=args)
-    node = None
-    try:
-        try:
-            node = PlannerNode()
-        except ConfigError as exc:
-            rclpy.logging.get_logger('planner_node').fatal(f'invalid configuration: {exc}')
-            return 1
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            with contextlib.suppress(Exception):  # the context may already be shut down
-                node.stop_robot()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+def main(args=None) -> int:
+    return run_node('planner_node', PlannerNode, args=args, on_exit=PlannerNode.stop_robot)
 
 
 if __name__ == '__main__':

@@ -35,7 +35,6 @@ Stamps: the simulated clock (starting at 1 s, continuing across resets) when pub
 true, else the node's clock.
 """
 
-import contextlib
 import dataclasses
 import math
 import sys
@@ -45,9 +44,7 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -63,6 +60,7 @@ from std_srvs.srv import Trigger
 
 from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.image_conversion import rgb_to_image
+from agent_node.node_main import run_node
 from agent_node.params import declare_config, updated_config
 from world_model.config import ConfigError, param
 from world_model.envs import DiffDriveSim, SimConfig, SimStep
@@ -338,24 +336,8 @@ class SimNode(Node):
         super().destroy_node()
 
 
-def main(args=None):
-    rclpy.init(args=args)
-    node = None
-    try:
-        try:
-            node = SimNode()
-        except ConfigError as exc:
-            rclpy.logging.get_logger('sim_node').fatal(f'invalid configuration: {exc}')
-            return 1
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            with contextlib.suppress(Exception):  # the context may already be shut down
-                node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+def main(args=None) -> int:
+    return run_node('sim_node', SimNode, args=args)
 
 
 if __name__ == '__main__':

@@ -78,8 +78,6 @@ from geometry_msgs.msg import PoseStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2
@@ -90,6 +88,7 @@ from agent_node import world_model_msgs as wmm
 from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.futures_codec import decode_proposal, encode_futures
 from agent_node.image_conversion import msg_to_rgb
+from agent_node.node_main import run_node
 from agent_node.params import declare_config, updated_config
 from world_model import geometry
 from world_model.config import ConfigError, param
@@ -777,32 +776,18 @@ class WorldModelNode(LifecycleNode):
         return last is None or now - last > self.config.odom_timeout_s
 
 
+def _autostart(node: 'WorldModelNode'):
+    if not node.config.autostart:
+        node.get_logger().info('autostart:=false: unconfigured, waiting for ~/change_state')
+    elif not node.autostart():
+        node.get_logger().error('autostart failed: the node stays unconfigured; fix the '
+                                'parameters and call ~/change_state configure')
+
+
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        try:
-            node = WorldModelNode()
-        except ConfigError as exc:
-            rclpy.logging.get_logger(NODE_NAME).error(f'invalid configuration: {exc}')
-            return 1
-        if not node.config.autostart:
-            node.get_logger().info('autostart:=false: unconfigured, waiting for ~/change_state')
-        elif not node.autostart():
-            node.get_logger().error('autostart failed: the node stays unconfigured; fix the '
-                                    'parameters and call ~/change_state configure')
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        try:
-            executor.spin()
-        except (KeyboardInterrupt, ExternalShutdownException):
-            pass
-    finally:
-        if node is not None:
-            node.release()  # stops the worker and commits the memory before the process ends
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    # release() stops the worker and commits the memory before the process ends
+    return run_node(NODE_NAME, WorldModelNode, args=args, on_start=_autostart,
+                    on_exit=WorldModelNode.release)
 
 
 if __name__ == '__main__':

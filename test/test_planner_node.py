@@ -19,6 +19,7 @@ into the odometry it publishes (the robot).
 """
 
 import math
+import signal
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -301,6 +302,26 @@ def test_cmd_vel_stamped_switch():
         assert isinstance(msg, TwistStamped) and msg.header.frame_id == 'base_link'
         assert msg.twist.linear.x > 0.0
         assert fake.proposals[-1].shape == (32, 10, 2)
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_driving_planner_publishes_zero_velocity_when_stopped_by_a_signal(sig):
+    ns = f'/stop_{sig.name.lower()}'
+    with NodeProcess('agent_node.planner_node', params={'num_samples': 32},
+                     remaps={'__ns': ns}) as proc, \
+            peer_node(f'planner_{sig.name.lower()}_peer') as node:
+        fake = FakeLoop(node, ns=ns.lstrip('/'))
+        fake.wait_connected()
+        fake.send_goal(5.0, 0.0)
+        assert spin_until(node, lambda: len(fake.moving()) >= 3, 10.0)
+        fake.futures_on = False  # nothing left for the watchdog to stop: only the exit path
+        sent = time.monotonic()
+        proc.proc.send_signal(sig)
+        assert proc.proc.wait(10) == 0, proc.output()
+        assert spin_until(node, lambda: any(t > sent for t, _ in fake.cmds), 2.0), \
+            f'no cmd_vel after {sig.name}\n{proc.output()}'
+        after = [v_omega(m) for t, m in fake.cmds if t > sent]
+        assert after[-1] == (0.0, 0.0), after
 
 
 def test_out_of_range_parameter_exits_nonzero():

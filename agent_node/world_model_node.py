@@ -20,7 +20,8 @@ start-up for users without a lifecycle manager; ~/change_state and ~/get_state a
   logged message naming the file; the node stays alive and unconfigured.
 - activate: subscribe and start the inference worker; deactivate: stop both.
 - cleanup: release the model and the memory. Switching models at runtime = deactivate, cleanup,
-  set model_dir (and memory.path: a memory belongs to one model), configure, activate.
+  set model_dir (and memory.path, unless it contains {model_id}: a memory belongs to one
+  model), configure, activate.
 
 Per processed frame (newest image/odometry pair by stamp; inference runs on a worker thread, so
 a slow model drops frames, counted as `dropped`, instead of queueing them): encode, append to

@@ -222,3 +222,12 @@ def test_export_of_a_missing_run_names_it(tmp_path, capsys):
 def test_fp16_is_not_offered():
     with pytest.raises(SystemExit):
         cli_main(['export', '--run', 'r', '--out', 'm', '--fp16'])
+
+
+def test_the_embedded_data_fingerprint_is_one_line_without_local_paths(tmp_path):
+    from world_model.export.metadata import data_fingerprint
+
+    (tmp_path / 'data_fingerprint.txt').write_text(
+        'sha256 ab12\nbag /home/someone/data/train_open\nepisodes train 9 val 1 split_seed 0\n')
+    assert data_fingerprint(tmp_path) == 'sha256 ab12; episodes train 9 val 1 split_seed 0'
+    assert data_fingerprint(tmp_path / 'missing') == 'unknown'

@@ -183,6 +183,18 @@ def test_mismatched_store_is_refused(tmp_path):
         assert store.history().shape == (1, 128)
 
 
+def test_a_model_id_placeholder_gives_each_model_its_own_store(tmp_path):
+    config = _config(tmp_path, path=str(tmp_path / 'mem_{model_id}.sqlite3'))
+    sha_a, sha_b = 'a1' * 32, 'b2' * 32
+    with LatentStore(config, dim=8, model_id=sha_a) as store:
+        store.push_history(0, np.ones(8))
+        assert store.path == tmp_path / 'mem_a1a1a1a1a1a1.sqlite3'
+    with LatentStore(config, dim=8, model_id=sha_b) as store:  # no StoreMismatchError
+        assert store.path.name == 'mem_b2b2b2b2b2b2.sqlite3' and len(store.history()) == 0
+    with LatentStore(config, dim=8, model_id=sha_a) as store:
+        np.testing.assert_array_equal(store.history(), np.ones((1, 8)))
+
+
 def test_config_ranges_are_checked(tmp_path):
     with pytest.raises(ConfigError, match="'eviction'"):
         _config(tmp_path, eviction='random')

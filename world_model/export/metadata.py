@@ -44,8 +44,13 @@ def git_commit(where=None) -> str:
 
 
 def data_fingerprint(run_dir) -> str:
+    """One line for the model metadata: the run's data digest and split, without the 'bag'
+    lines (absolute paths of the training machine say nothing about the data)."""
     path = pathlib.Path(run_dir) / 'data_fingerprint.txt'
-    return path.read_text(encoding='utf-8').strip() if path.is_file() else 'unknown'
+    if not path.is_file():
+        return 'unknown'
+    lines = [line.strip() for line in path.read_text(encoding='utf-8').splitlines()]
+    return '; '.join(line for line in lines if line and not line.startswith('bag ')) or 'unknown'
 
 
 def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | None = None) -> dict:

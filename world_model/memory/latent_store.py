@@ -71,7 +71,9 @@ class MemoryConfig:
     """Where the latent memory lives and what it keeps."""
 
     path: str = param('~/.ros/jepa_agent/latent_memory.sqlite3',
-                      help='SQLite file of the memory (created with its folder if missing)')
+                      help='SQLite file of the memory (created with its folder if missing); '
+                           '{model_id} becomes the first 12 hex digits of the model id, so '
+                           'each model keeps its own memory')
     max_keyframes: int = param(10000, lo=1, hi=1_000_000,
                                help='keyframes kept; beyond this the eviction policy applies')
     keyframe_min_interval_s: float = param(1.0, lo=0.0, hi=3600.0,
@@ -88,6 +90,12 @@ class MemoryConfig:
                           help='which keyframe goes when full (see latent_store docstring)')
     eviction_window: int = param(64, lo=2, hi=4096,
                                  help="oldest keyframes searched by the 'redundant' eviction")
+
+
+def memory_path(path: str, model_id: str = '') -> pathlib.Path:
+    """The store file of a configured path: ~ expanded, {model_id} filled in."""
+    model = ''.join(c for c in model_id if c.isalnum())[:12] or 'unknown'
+    return pathlib.Path(path.replace('{model_id}', model)).expanduser()
 
 
 class Keyframe(NamedTuple):
@@ -133,7 +141,7 @@ class LatentStore:
 
     def __init__(self, config: MemoryConfig, dim: int | None = None, model_id: str = ''):
         self.config = validate(config)
-        self.path = pathlib.Path(config.path).expanduser()
+        self.path = memory_path(config.path, model_id)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()  # the in-memory mirror and the queue
         self._db_lock = threading.Lock()  # the sqlite connection

@@ -43,8 +43,8 @@ NAME = 'jepa-agent run'
 EXIT_NODE_FAILED = 1
 EXIT_USAGE = 2
 # Exit statuses of a node that stopped because it was asked to (exit code, or -signal).
-_STOPPED_ON_REQUEST = (0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT,
-                       128 + signal.SIGTERM)
+STOPPED_ON_REQUEST = (0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT,
+                      128 + signal.SIGTERM)
 
 
 class LaunchError(RuntimeError):
@@ -181,7 +181,7 @@ def check_config(path, profile: str, specs) -> list[str]:
 
 # ----------------------------------------------------------------------------- processes
 
-def _parent_death_signal():
+def parent_death_signal():
     """preexec_fn: the child gets SIGTERM if this launcher dies without stopping it (Linux)."""
     if not sys.platform.startswith('linux'):
         return None
@@ -273,7 +273,7 @@ class Supervisor:
 
     def _run(self) -> int:
         env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
-        preexec = _parent_death_signal()
+        preexec = parent_death_signal()
         # Start every process before any output thread: preexec_fn is only safe without threads.
         for child in self.children:
             if self.signals:
@@ -289,7 +289,7 @@ class Supervisor:
                 self.say(f'{name} received: stopping {len(self.children)} node(s)')
                 clean = self.stop()
                 for child in self.children:
-                    if child.proc is not None and child.proc.returncode not in _STOPPED_ON_REQUEST:
+                    if child.proc is not None and child.proc.returncode not in STOPPED_ON_REQUEST:
                         clean = False
                         self.say(f'node {child.name} {child.exit_description()} while stopping')
                 return 0 if clean else EXIT_NODE_FAILED

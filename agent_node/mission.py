@@ -357,7 +357,7 @@ class NodeSet:
     def start(self):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, 'a', encoding='utf-8')  # noqa: SIM115 closed in stop()
-        preexec = launcher._parent_death_signal()
+        preexec = launcher.parent_death_signal()
         for child in self.children:  # every fork before any output thread (preexec_fn)
             child.start(self.env, preexec)
         for child in self.children:
@@ -387,7 +387,7 @@ class NodeSet:
                                          shutdown_timeout=timeout)
         was_alive = all(c.alive() for c in self.children)
         self.clean = supervisor.stop() and was_alive and all(
-            c.proc.returncode in launcher._STOPPED_ON_REQUEST for c in self.children)
+            c.proc.returncode in launcher.STOPPED_ON_REQUEST for c in self.children)
         if self._log is not None:
             self._log.close()
             self._log = None

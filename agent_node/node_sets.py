@@ -209,6 +209,27 @@ def launch_node_kwargs(spec: NodeSpec) -> dict:
             'output': 'screen'}
 
 
+def launch_description(profile: str):
+    """The launch.LaunchDescription of a profile: its declared arguments, then its nodes.
+
+    For the launch files only: launch, launch_ros and ament_index_python are imported here, so
+    the rest of this module stays importable without them.
+    """
+    from ament_index_python.packages import get_package_share_directory
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+
+    declared = arguments(check_profile(profile), get_package_share_directory(PACKAGE),
+                         var=LaunchConfiguration)
+    values = {arg.name: LaunchConfiguration(arg.name) for arg in declared}
+    actions = [DeclareLaunchArgument(arg.name, default_value=arg.default,
+                                     description=arg.description) for arg in declared]
+    actions += [Node(**launch_node_kwargs(spec)) for spec in node_set(profile, values)]
+    return LaunchDescription(actions)
+
+
 def bridge_topics(bridge_config) -> dict[str, str]:
     """ROS topic name -> direction for each entry of a ros_gz_bridge YAML file."""
     with open(bridge_config, encoding='utf-8') as f:

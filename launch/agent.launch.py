@@ -15,27 +15,13 @@
 ros2 launch jepa_agent agent.launch.py [model_dir:=DIR] [config:=FILE] [use_sim_time:=true]
     [camera_topic:=...] [camera_info_topic:=...] [odom_topic:=...] [cmd_vel_topic:=...]
 
-The nodes and their arguments are defined once in agent_node.node_sets (profile 'robot'), which
-`jepa-agent run config/robot.yaml` uses too.
+The nodes and their arguments (`ros2 launch jepa_agent agent.launch.py --show-args`) are
+defined once in agent_node.node_sets (profile 'robot'), which `jepa-agent run config/robot.yaml`
+uses too.
 """
 
-from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-
-from agent_node import node_sets
-
-PROFILE = 'robot'
+from agent_node.node_sets import launch_description
 
 
 def generate_launch_description():
-    share = get_package_share_directory(node_sets.PACKAGE)
-    declared = node_sets.arguments(PROFILE, share, var=LaunchConfiguration)
-    values = {arg.name: LaunchConfiguration(arg.name) for arg in declared}
-    actions = [DeclareLaunchArgument(arg.name, default_value=arg.default,
-                                     description=arg.description) for arg in declared]
-    actions += [Node(**node_sets.launch_node_kwargs(spec))
-                for spec in node_sets.node_set(PROFILE, values)]
-    return LaunchDescription(actions)
+    return launch_description('robot')

@@ -14,27 +14,13 @@
 """The agent on a Gazebo robot, through ros_gz_bridge (parameter_bridge), on simulation time.
 ros2 launch jepa_agent gazebo.launch.py [robot_name:=NAME] [bridge_config:=FILE] [model_dir:=DIR]
 
-The nodes and their arguments are defined once in agent_node.node_sets (profile 'gazebo'), which
-`jepa-agent run config/gazebo.yaml` uses too.
+The nodes and their arguments (`ros2 launch jepa_agent gazebo.launch.py --show-args`) are
+defined once in agent_node.node_sets (profile 'gazebo'), which `jepa-agent run config/gazebo.yaml`
+uses too.
 """
 
-from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-
-from agent_node import node_sets
-
-PROFILE = 'gazebo'
+from agent_node.node_sets import launch_description
 
 
 def generate_launch_description():
-    share = get_package_share_directory(node_sets.PACKAGE)
-    declared = node_sets.arguments(PROFILE, share, var=LaunchConfiguration)
-    values = {arg.name: LaunchConfiguration(arg.name) for arg in declared}
-    actions = [DeclareLaunchArgument(arg.name, default_value=arg.default,
-                                     description=arg.description) for arg in declared]
-    actions += [Node(**node_sets.launch_node_kwargs(spec))
-                for spec in node_sets.node_set(PROFILE, values)]
-    return LaunchDescription(actions)
+    return launch_description('gazebo')

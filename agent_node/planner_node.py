@@ -235,8 +235,8 @@ class PlannerNode(Node):
         if self.goal_source == 'explicit' and not self.goal_reached:
             return  # an explicit goal outranks the world model's estimate
         if self.goal is not None and self.goal_reached and np.hypot(
-                *(goal[:2] - self.goal[:2])) < self.planner_config.goal_tolerance:
-            return  # the estimate of the goal just reached: stay put
+                *(goal[:2] - self.goal[:2])) < self.planner_config.goal_hold_radius:
+            return  # the estimate of the goal just reached, a little refined: stay put
         if self.goal_source == 'estimate' and not self.goal_reached:
             self.goal = goal  # refinement of the goal being pursued
             return

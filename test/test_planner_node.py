@@ -290,6 +290,27 @@ def test_goal_reached_stops_with_status(loop):
     assert len(loop.cmds) == reached
 
 
+def test_a_reached_estimated_goal_holds_against_small_estimate_changes(loop):
+    def estimate(x, y):
+        msg = PoseStamped()
+        msg.header.frame_id = 'odom'
+        msg.pose.position.x, msg.pose.position.y = float(x), float(y)
+        msg.pose.orientation.w = 1.0
+        loop.estimate_pub.publish(msg)
+
+    loop.restart()
+    estimate(0.4, 0.1)
+    assert spin_until(loop.node, lambda: loop.status == 'goal_reached', 15.0), loop.status
+    assert np.hypot(loop.pose[0] - 0.4, loop.pose[1] - 0.1) < 0.1, loop.pose
+    spin_until(loop.node, lambda: False, 0.2)
+    moving = len(loop.moving())
+    estimate(0.5, 0.1)  # the world model refines its estimate: within goal_hold_radius (0.25)
+    spin_until(loop.node, lambda: False, 0.5)
+    assert len(loop.moving()) == moving and loop.status == 'goal_reached'
+    estimate(1.2, 0.1)  # well beyond it: a new goal, pursued
+    assert spin_until(loop.node, lambda: len(loop.moving()) > moving + 2, 5.0), loop.status
+
+
 def test_cmd_vel_stamped_switch():
     params = {'cmd_vel_stamped': True, 'num_samples': 32}
     with NodeProcess('agent_node.planner_node', params=params, remaps={'__ns': '/stamped'}), \

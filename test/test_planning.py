@@ -237,3 +237,5 @@ def test_config_ranges_are_enforced():
         from_dict(PlannerConfig, {'method': 'ilqr'})
     with pytest.raises(ConfigError, match='v_max and omega_max'):
         from_dict(PlannerConfig, {'v_max': 0.0, 'omega_max': 0.0})
+    with pytest.raises(ConfigError, match=r'goal_hold_radius=0.1 is below goal_tolerance=0.2'):
+        from_dict(PlannerConfig, {'goal_tolerance': 0.2, 'goal_hold_radius': 0.1})

@@ -13,13 +13,17 @@
 # limitations under the License.
 """Print the README parameter tables from the config dataclasses (the single definition).
 
-    .venv/bin/python scripts/param_tables.py > /tmp/params.md
+    .venv/bin/python scripts/param_tables.py                  # print them
+    .venv/bin/python scripts/param_tables.py --update README.md  # replace them in place
 
 test/test_readme.py checks that README.md contains exactly these tables, so the documented
 names, defaults and ranges cannot drift from what the nodes declare.
 """
 
+import argparse
 import importlib
+import pathlib
+import sys
 
 from world_model.config import field_specs
 
@@ -60,5 +64,33 @@ def render() -> str:
     return '\n'.join(parts)
 
 
+def replace_tables(text: str, tables: str) -> str:
+    """text with its block from the first '#### <node>' heading through the last table row
+    replaced by tables."""
+    first = f'#### {NODES[0][0]}\n'
+    start = text.index(first)
+    last = text.index(f'#### {NODES[-1][0]}\n', start)
+    lines = text[last:].splitlines(keepends=True)
+    i = 1
+    while i < len(lines) and not lines[i].startswith('|'):
+        i += 1
+    while i < len(lines) and lines[i].startswith('|'):
+        i += 1
+    return text[:start] + tables.rstrip('\n') + '\n' + text[last + len(''.join(lines[:i])):]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--update', metavar='README', help='replace the tables in this file')
+    args = parser.parse_args(argv)
+    tables = render()
+    if args.update is None:
+        print(tables)
+        return 0
+    path = pathlib.Path(args.update)
+    path.write_text(replace_tables(path.read_text(encoding='utf-8'), tables), encoding='utf-8')
+    return 0
+
+
 if __name__ == '__main__':
-    print(render())
+    sys.exit(main())

@@ -213,13 +213,13 @@ def test_surprise_stops_and_resumes_with_hysteresis(loop):
     loop.restart()
     loop.send_goal(5.0, 0.0)
     assert spin_until(loop.node, lambda: len(loop.moving()) >= 3, 10.0)
-    loop.send_surprise(10.0)  # above the default threshold 3.0
+    loop.send_surprise(10.0)  # above the default threshold 5.0
     sent = time.monotonic()
     assert spin_until(loop.node, lambda: loop.status == 'stopped: surprise', 2.0)
     zeros = [t for t, m in loop.cmds if t > sent and v_omega(m) == (0.0, 0.0)]
     assert zeros, 'no zero cmd_vel after the surprise'
     # Between the resume threshold (2.0) and the threshold: stays stopped; then 5 calm messages.
-    for value in (2.5, 1.0, 1.0, 2.5, 1.0, 1.0, 1.0):
+    for value in (4.5, 1.0, 1.0, 2.5, 1.0, 1.0, 1.0):
         loop.send_surprise(value)
         spin_until(loop.node, lambda: False, 0.05)
     assert loop.status == 'stopped: surprise'
@@ -270,7 +270,7 @@ def test_runtime_parameter_changes(loop):
     assert set_param('w_pose', 2.0).successful
     rejected = set_param('temperature', -1.0)
     assert not rejected.successful and 'temperature' in rejected.reason
-    rejected = set_param('surprise_resume_threshold', 9.0)  # above surprise_threshold (3.0)
+    rejected = set_param('surprise_resume_threshold', 9.0)  # above surprise_threshold (5.0)
     assert not rejected.successful and 'surprise_resume_threshold' in rejected.reason
     assert not set_param('cmd_vel_stamped', True).successful  # read-only: publishers exist
     assert set_param('futures_timeout_s', 0.2).successful  # re-arms the futures deadline

@@ -38,7 +38,8 @@ actions), publish on reliable topics, every message stamped with the source came
 - world_model/surprise: geometry_msgs/Vector3Stamped, x = error / running scale (~1 normally),
   y = L2 error between the latent predicted one control period ago (predict_next from the
   history at that frame, proprio = its odometry twist, action = the odometry twist now) and the
-  latent observed now, z = running scale (EMA of recent errors);
+  latent observed now, z = running scale (EMA of recent errors while the robot moves: a standing
+  robot's near-perfect predictions would shrink it and make its first motion a spike);
 - world_model/goal_pose_estimate (PoseStamped, odom frame) while a goal is active: the stored
   odometry pose of a named goal, else place(goal latent) mapped into the odom frame through a
   smoothed odom_T_world estimated from place(current latent) vs the current odometry pose;
@@ -100,6 +101,7 @@ from world_model.online import (
     LatentTimeline,
     OdomWorldAlignment,
     SurpriseMeter,
+    moving,
     odometry_jumped,
 )
 from world_model.planning.candidates import fan_candidates
@@ -697,7 +699,8 @@ class WorldModelNode(LifecycleNode):
             predicted = self.model.predict_next(timeline.history(previous), previous.twist,
                                                 frame.twist)
             error = float(np.linalg.norm(predicted - frame.latent))
-            self.last_surprise = self.surprise.update(error)
+            self.last_surprise = self.surprise.update(
+                error, learn=moving(previous.twist, frame.twist))
             self.last_surprise_stamp = frame.stamp_ns
         timeline.add(frame)
 

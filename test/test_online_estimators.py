@@ -22,6 +22,7 @@ from world_model.online import (
     LatentTimeline,
     OdomWorldAlignment,
     SurpriseMeter,
+    moving,
     odometry_jumped,
 )
 from world_model.planning.candidates import default_candidates, fan_candidates
@@ -35,6 +36,19 @@ def test_surprise_is_about_one_in_steady_state_and_large_on_a_jump():
     normalised, error, scale = meter.update(50.0)
     assert normalised > 20 and error == 50.0 and scale == pytest.approx(1.0, abs=0.1)
     assert meter.scale < 2.0  # the clipped outlier barely moves the running scale
+
+
+def test_surprise_scale_is_learnt_only_while_moving():
+    meter = SurpriseMeter(ema=0.1, min_scale=1e-6, clip=10.0)
+    assert meter.update(0.01, learn=False)[0] == 1.0 and meter.scale is None  # no scale yet
+    for _ in range(100):
+        meter.update(1.0)  # driving
+    for _ in range(300):  # standing: a static view is predicted almost exactly
+        assert meter.update(0.01, learn=False)[0] < 0.05
+    normalised, _, scale = meter.update(1.0)  # the first motion is no surprise
+    assert normalised == pytest.approx(1.0, abs=0.05) and scale == pytest.approx(1.0, abs=0.05)
+    assert moving((0.1, 0.0)) and moving((0.0, 0.0), (0.0, -0.2))
+    assert not moving((0.01, 0.02), (-0.015, -0.04))
 
 
 def frame(i: int, period_ns: int, pose=(0.0, 0.0, 0.0)) -> Frame:

@@ -15,12 +15,13 @@
 
 - LatentTimeline: recent latents by stamp, sampled into predictor histories one control period
   apart, and the odometry-jump test that restarts them;
-- SurpriseMeter: one-step prediction error over a running scale;
+- SurpriseMeter: one-step prediction error over a running scale learnt while moving;
 - OdomWorldAlignment: odom_T_world from the place probe against odometry.
 """
 
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
 from world_model.online.odom_alignment import OdomWorldAlignment
-from world_model.online.surprise import SurpriseMeter
+from world_model.online.surprise import SurpriseMeter, moving
 
-__all__ = ['Frame', 'LatentTimeline', 'OdomWorldAlignment', 'SurpriseMeter', 'odometry_jumped']
+__all__ = ['Frame', 'LatentTimeline', 'OdomWorldAlignment', 'SurpriseMeter', 'moving',
+           'odometry_jumped']

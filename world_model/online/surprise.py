@@ -13,6 +13,18 @@
 # limitations under the License.
 """Surprise: the one-step latent prediction error over a running scale of recent errors."""
 
+import numpy as np
+
+# Below these odometry speeds the robot stands: its errors say nothing about driving.
+STANDING_SPEED = 0.02  # m/s
+STANDING_TURN_RATE = 0.05  # rad/s
+
+
+def moving(*twists) -> bool:
+    """Whether any (v, omega) twist is above the standing speeds."""
+    return any(abs(float(v)) > STANDING_SPEED or abs(float(w)) > STANDING_TURN_RATE
+               for v, w in (np.asarray(t, np.float64)[:2] for t in twists))
+
 
 class SurpriseMeter:
     """error / running scale, where the scale is an EMA of recent (clipped) errors."""
@@ -24,12 +36,18 @@ class SurpriseMeter:
     def reset(self):
         self.scale = None
 
-    def update(self, error: float) -> tuple[float, float, float]:
-        """(normalised, error, scale used); the first error defines the scale (normalised 1)."""
+    def update(self, error: float, learn: bool = True) -> tuple[float, float, float]:
+        """(normalised, error, scale used); the first error defines the scale (normalised 1).
+
+        learn=False measures without moving the scale: a standing robot predicts its static
+        view almost perfectly, and learning those errors would make its first motion a spike.
+        """
+        if self.scale is None and not learn:
+            return 1.0, error, max(error, self.min_scale)
         if self.scale is None:
             self.scale = max(error, self.min_scale)
         scale = max(self.scale, self.min_scale)
         normalised = error / scale
-        # one outlier must not blind the meter: it moves the scale by at most clip scales
-        self.scale = (1.0 - self.ema) * self.scale + self.ema * min(error, self.clip * scale)
+        if learn:  # one outlier must not blind the meter: it moves the scale by at most clip
+            self.scale = (1.0 - self.ema) * self.scale + self.ema * min(error, self.clip * scale)
         return normalised, error, scale

@@ -15,8 +15,9 @@
 
 Drives DiffDriveSim with the exploration policy and computes surprise exactly as
 world_model_node does (predict_next from the history, odometry twists as proprio and action,
-SurpriseMeter with the node's defaults). Reports the distribution in normal driving, with and
-without moving distractors, and the value at two kinds of event:
+SurpriseMeter with the node's defaults, learning its scale while moving). Reports the
+distribution in normal driving, with and without moving distractors, and the value at two kinds
+of event:
 - kidnap: the robot is teleported and its odometry does not notice (so no history restart);
 - push: the robot is displaced 0.3 m sideways between two frames while odometry says it drove on.
 
@@ -35,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from world_model.envs import DiffDriveSim, ExplorationPolicy, SimConfig  # noqa: E402
-from world_model.online import SurpriseMeter  # noqa: E402
+from world_model.online import SurpriseMeter, moving  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
 
 THRESHOLDS = (3.0, 4.0, 5.0)
@@ -54,7 +55,8 @@ class Tracker:
         twist = np.asarray(twist, np.float32)
         predicted = self.model.predict_next(np.stack(self.history[-self.model.history_length:]),
                                             self.twist, twist)
-        normalised, _, _ = self.meter.update(float(np.linalg.norm(predicted - latent)))
+        normalised, _, _ = self.meter.update(float(np.linalg.norm(predicted - latent)),
+                                             learn=moving(self.twist, twist))
         self.history.append(latent)
         self.twist = twist
         return normalised

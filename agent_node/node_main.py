@@ -38,8 +38,9 @@ def run_node(name: str, make_node: Callable[[], Node], args=None,
     """Spin make_node() until SIGINT, SIGTERM or an external shutdown; the exit code.
 
     Invalid configuration (ConfigError from the constructor) is logged as fatal under name and
-    exits 1. on_exit runs before destroy_node while the context is still valid, e.g. to publish
-    a zero velocity or flush a store; an error there is logged, not raised.
+    exits 1. on_exit runs before destroy_node, with a valid context unless rclpy was shut down
+    from elsewhere, e.g. to publish a zero velocity or flush a store; an error there (or in
+    destroy_node) is logged, not raised, so rclpy is always shut down.
     """
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
@@ -62,13 +63,13 @@ def run_node(name: str, make_node: Callable[[], Node], args=None,
         pass
     finally:
         if node is not None:
-            if on_exit is not None and rclpy.ok():
+            steps = ([on_exit] if on_exit is not None else []) + [type(node).destroy_node]
+            for step in steps:  # on_exit even after an external shutdown: release() commits
                 try:
-                    on_exit(node)
+                    step(node)
                 except Exception as exc:
                     rclpy.logging.get_logger(name).warning(
                         f'on exit: {type(exc).__name__}: {exc}')
-            node.destroy_node()
         rclpy.try_shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -48,3 +48,5 @@ def test_collect_bag_reads_back_to_the_simulated_episodes(tmp_path, capsys):
     assert 'exists' in capsys.readouterr().err
     assert cli_main(['collect', '--out', str(tmp_path / 'b2'), '--image-size', '4']) == 2
     assert "'image_width'" in capsys.readouterr().err
+    assert cli_main(['collect', '--out', str(tmp_path / 'b3'), '--pause-prob', '2']) == 2
+    assert '--pause-prob must be in [0, 1]' in capsys.readouterr().err

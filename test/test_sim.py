@@ -202,6 +202,21 @@ def test_exploration_backs_off_after_collision():
     assert all(a[0] < 0 for a in reverse)
 
 
+def test_exploration_pauses_stand_still_and_leave_the_motion_sequence_alone():
+    moving, pausing = ExplorationPolicy(seed=3), ExplorationPolicy(seed=3, pause_prob=0.05)
+    plain = np.array([moving.act() for _ in range(400)])
+    with_pauses = np.array([pausing.act() for _ in range(600)])
+    still = np.all(with_pauses == 0.0, axis=1)
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, still.astype(int), 0])))[::2]
+    runs = runs[:-1] if still[-1] else runs  # the last pause may be cut off
+    assert 3 <= runs.min() and runs.max() <= 15 and 0.1 < still.mean() < 0.6
+    # between the pauses, the same smooth motion as without them
+    np.testing.assert_array_equal(with_pauses[~still][:len(plain)], plain[:(~still).sum()])
+    assert not np.any(np.all(plain == 0.0, axis=1))  # without pauses it never stands still
+    with pytest.raises(ValueError, match='pause_prob'):
+        ExplorationPolicy(pause_prob=1.5)
+
+
 def test_demo_writes_png(tmp_path, capsys):
     from world_model.cli import main as cli_main
 

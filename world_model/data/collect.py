@@ -38,10 +38,13 @@ def add_arguments(parser):
     parser.add_argument('--storage', default='mcap', choices=('mcap', 'sqlite3'),
                         help='rosbag2 storage plugin')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--pause-prob', type=float, default=0.0, metavar='P',
+                        help='chance per step that the exploration policy stands still for '
+                             '3-15 steps (0-1; default 0)')
 
 
 def collect(out, episodes: int, steps: int, seed: int, config, layout: str | None = None,
-            storage: str = 'mcap', progress: bool = True) -> dict:
+            storage: str = 'mcap', progress: bool = True, pause_prob: float = 0.0) -> dict:
     """Record `episodes` x `steps` frames into the bag directory `out`; returns a summary."""
     from tqdm import tqdm
 
@@ -53,7 +56,7 @@ def collect(out, episodes: int, steps: int, seed: int, config, layout: str | Non
     start_ns, collisions, stamp = 0, 0, 0
     bar = tqdm(total=episodes * steps, unit='frame', disable=not progress, file=sys.stderr)
     with DiffDriveSim(config) as sim, BagWriter(out, storage=storage) as writer:
-        policy = ExplorationPolicy(seed, ActionLimits.from_config(config))
+        policy = ExplorationPolicy(seed, ActionLimits.from_config(config), pause_prob=pause_prob)
         for index, episode_seed in enumerate(episode_seeds(seed, episodes)):
             for t, (step, action) in enumerate(explore(sim, policy, steps, episode_seed,
                                                        layout)):
@@ -77,6 +80,8 @@ def run(args) -> int:
         if args.episodes < 1 or args.steps < 1:
             raise ConfigError(f'--episodes and --steps must be >= 1, got {args.episodes} and '
                               f'{args.steps}')
+        if not 0.0 <= args.pause_prob <= 1.0:
+            raise ConfigError(f'--pause-prob must be in [0, 1], got {args.pause_prob}')
         config = validate(SimConfig(layout=args.layout, image_width=args.image_size,
                                     image_height=args.image_size,
                                     distractors=args.distractors))
@@ -86,7 +91,8 @@ def run(args) -> int:
     started = time.perf_counter()
     try:
         summary = collect(args.out, args.episodes, args.steps, args.seed, config, args.layout,
-                          args.storage, progress=not args.no_progress)
+                          args.storage, progress=not args.no_progress,
+                          pause_prob=args.pause_prob)
     except FileExistsError as exc:
         print(f'jepa-agent collect: {exc}', file=sys.stderr)
         return 2

@@ -48,23 +48,35 @@ class ActionLimits:
 
 
 class ExplorationPolicy:
-    """Seeded smooth random (v, omega) with momentum and a back-off manoeuvre after contact."""
+    """Seeded smooth random (v, omega) with momentum, a back-off manoeuvre after contact and,
+    with pause_prob > 0, standstills.
+
+    The shipped model's data has no standstills, and it predicts motion for a zero command
+    (BENCHMARKS.md); pause_prob adds them to a collection.
+    """
 
     def __init__(self, seed: int = 0, limits: ActionLimits | None = None,
                  cruise: float = 0.75, theta: float = 0.1, sigma: float = 0.22,
-                 backoff_steps: int = 6):
+                 backoff_steps: int = 6, pause_prob: float = 0.0,
+                 pause_steps: tuple[int, int] = (3, 15)):
+        if not 0.0 <= pause_prob <= 1.0:
+            raise ValueError(f'pause_prob={pause_prob!r}: allowed [0, 1]')
         self.limits = limits or ActionLimits()
         self.cruise = cruise  # mean forward speed as a fraction of max_linear
         self.theta = theta  # OU pull towards the mean, per step
         self.sigma = sigma  # OU noise per step, as a fraction of each limit
         self.backoff_steps = backoff_steps
+        self.pause_prob = pause_prob  # chance per step of starting a standstill
+        self.pause_steps = pause_steps  # its length, inclusive range
         self.reset(seed)
 
     def reset(self, seed: int):
         self._rng = np.random.default_rng([seed, 104729])
+        self._pause_rng = np.random.default_rng([seed, 15485863])  # keeps _rng's sequence
         self._state = np.array([self.cruise, 0.0])  # normalised (v / max_linear, w / max_ang)
         self._backoff = 0
         self._backoff_turn = 0.0
+        self._pause = 0
 
     def __call__(self, step: SimStep | None = None) -> np.ndarray:
         return self.act(None if step is None else step.collision)
@@ -81,6 +93,12 @@ class ExplorationPolicy:
             self._state = np.array([0.2, self._backoff_turn])
             reverse = -0.8 * lim.max_reverse if self._backoff > self.backoff_steps // 3 else 0.0
             return lim.clip([reverse, self._backoff_turn * lim.max_angular])
+        if self._pause == 0 and self.pause_prob > 0 and self._pause_rng.random() < self.pause_prob:
+            self._pause = int(self._pause_rng.integers(self.pause_steps[0],
+                                                       self.pause_steps[1] + 1))
+        if self._pause > 0:  # stand still, then resume the motion it interrupted
+            self._pause -= 1
+            return np.zeros(2)
         mean = np.array([self.cruise, 0.0])
         self._state += self.theta * (mean - self._state) + self.sigma * rng.normal(size=2)
         self._state = np.clip(self._state, [-0.3, -1.0], [1.0, 1.0])

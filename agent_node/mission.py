@@ -47,6 +47,7 @@ import numpy as np
 import yaml
 
 from agent_node import launcher, node_sets
+from agent_node.world_model_msgs import pose_of
 from world_model import geometry
 from world_model.config import ConfigError, from_dict, param, to_dict
 from world_model.envs import ActionLimits, DiffDriveSim, ExplorationPolicy, SimConfig
@@ -400,12 +401,6 @@ def _stamp_ns(stamp) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
-def _pose_of(pose) -> np.ndarray:
-    q = pose.orientation
-    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-    return np.array([pose.position.x, pose.position.y, yaw])
-
-
 class _Orchestrator:
     """The rclpy side of a Mission: service clients, subscriptions and the episode bookkeeping."""
 
@@ -503,7 +498,7 @@ class _Orchestrator:
         record = self.record
         if record is None:
             return
-        pose = _pose_of(msg.pose.pose)
+        pose = pose_of(msg.pose.pose)
         if self.frame0_ns is None:
             start = np.asarray(record.spec.start)
             gap = np.abs(pose - start)
@@ -519,7 +514,7 @@ class _Orchestrator:
     def _on_odom(self, msg):
         step = self.step_of(msg.header.stamp)
         if step is not None:
-            self.record.odometry[step] = _pose_of(msg.pose.pose)
+            self.record.odometry[step] = pose_of(msg.pose.pose)
 
     def _on_image(self, msg, info):
         # DDS writer timestamps (wall clock, same host) pair each cmd_vel with the frame it
@@ -569,7 +564,7 @@ class _Orchestrator:
     def _on_estimate(self, msg):
         step = self.step_of(msg.header.stamp)
         if step is not None:
-            self.record._raw_estimate = (step, _pose_of(msg.pose))
+            self.record._raw_estimate = (step, pose_of(msg.pose))
 
     def _on_status(self, msg):
         self.planner_state = msg.data

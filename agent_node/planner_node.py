@@ -40,6 +40,7 @@ from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.futures_codec import decode_futures, encode_proposal
 from agent_node.node_main import run_node
 from agent_node.params import declare_config, updated_config
+from agent_node.world_model_msgs import pose_of
 from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.planning.mpc import LatentMPC
@@ -93,12 +94,6 @@ class PlannerNodeConfig:
 
 READ_ONLY = ('cmd_vel_stamped', 'watchdog_rate_hz', 'base_frame', 'odom_frame', 'seed',
              'publish_plan', 'diagnostics_period_s')
-
-
-def pose_of(pose) -> np.ndarray:
-    """(x, y, yaw) of a geometry_msgs/Pose."""
-    yaw = geometry.yaw_of_quaternion(pose.orientation)
-    return np.array([pose.position.x, pose.position.y, yaw])
 
 
 class PlannerNode(Node):
@@ -205,10 +200,7 @@ class PlannerNode(Node):
             if self.odom_pose is None:
                 bad = f'{what} in {frame!r} needs odometry first'
             else:  # relative goal: place it with the current odometry pose
-                x, y, yaw = self.odom_pose
-                c, s = math.cos(yaw), math.sin(yaw)
-                goal = np.array([x + c * goal[0] - s * goal[1], y + s * goal[0] + c * goal[1],
-                                 math.remainder(yaw + goal[2], 2 * math.pi)])
+                goal = geometry.compose(self.odom_pose, goal)
         elif frame not in ('', self.config.odom_frame):
             bad = (f'{what} frame_id {frame!r} is neither {self.config.odom_frame!r} nor '
                    f'{self.config.base_frame!r} (no tf here)')

@@ -30,7 +30,15 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from world_model import geometry
+
 MARKER_NAMESPACE = 'world_model_futures'
+
+
+def pose_of(pose_msg) -> np.ndarray:
+    """(x, y, yaw) of a geometry_msgs/Pose."""
+    yaw = geometry.yaw_of_quaternion(pose_msg.orientation)
+    return np.array([pose_msg.position.x, pose_msg.position.y, yaw])
 
 
 def _set_pose(pose_msg, x: float, y: float, yaw: float):

@@ -53,7 +53,7 @@ setup(
             'sim_node = agent_node.sim_node:main',
             'world_model_node = agent_node.world_model_node:main',
             'planner_node = agent_node.planner_node:main',
-            'jepa-agent = world_model.cli:main',
+            'jepa-agent = agent_node.cli:main',
         ],
     },
 )

@@ -36,11 +36,11 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profi
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Empty, Float32MultiArray, String
 
-from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
-from agent_node.futures_codec import decode_futures, encode_proposal
-from agent_node.node_main import run_node
-from agent_node.params import declare_config, updated_config
-from agent_node.world_model_msgs import pose_of
+from agent_node.conversions.futures import decode_futures, encode_proposal
+from agent_node.conversions.outputs import pose_of
+from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.node_main import run_node
+from agent_node.ros.params import declare_config, updated_config
 from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.planning.mpc import LatentMPC
@@ -367,7 +367,7 @@ class PlannerNode(Node):
         self.status_pub.publish(String(data=self.state))
 
     def _diagnostic_status(self):
-        """(level, message, values) for agent_node.diagnostics.DiagnosticsReporter."""
+        """(level, message, values) for agent_node.ros.diagnostics.DiagnosticsReporter."""
         now = time.monotonic()
         # Rate over the planning cycles of the last RATE_WINDOW_S: independent of how often the
         # status is built, and not diluted by idle time between goals.

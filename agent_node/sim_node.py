@@ -58,10 +58,10 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
-from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
-from agent_node.image_conversion import rgb_to_image
-from agent_node.node_main import run_node
-from agent_node.params import declare_config, updated_config
+from agent_node.conversions.images import rgb_to_image
+from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.node_main import run_node
+from agent_node.ros.params import declare_config, updated_config
 from world_model.config import ConfigError, param
 from world_model.envs import DiffDriveSim, SimConfig, SimStep
 from world_model.envs.diff_drive_sim import check_start_pose, episode_layout

@@ -86,12 +86,12 @@ from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, Header, String
 from visualization_msgs.msg import MarkerArray
 
-from agent_node import world_model_msgs as wmm
-from agent_node.diagnostics import BurstLogger, DiagnosticsReporter
-from agent_node.futures_codec import decode_proposal, encode_futures
-from agent_node.image_conversion import msg_to_rgb
-from agent_node.node_main import run_node
-from agent_node.params import declare_config, updated_config
+from agent_node.conversions import outputs as wmm
+from agent_node.conversions.futures import decode_proposal, encode_futures
+from agent_node.conversions.images import msg_to_rgb
+from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.node_main import run_node
+from agent_node.ros.params import declare_config, updated_config
 from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.data.image_codec import ImageFormatError

@@ -16,11 +16,11 @@ ros2 launch jepa_agent agent.launch.py [model_dir:=DIR] [config:=FILE] [use_sim_
     [camera_topic:=...] [camera_info_topic:=...] [odom_topic:=...] [cmd_vel_topic:=...]
 
 The nodes and their arguments (`ros2 launch jepa_agent agent.launch.py --show-args`) are
-defined once in agent_node.node_sets (profile 'robot'), which `jepa-agent run config/robot.yaml`
-uses too.
+defined once in agent_node.bringup.profiles (profile 'robot'), which
+`jepa-agent run config/robot.yaml` uses too.
 """
 
-from agent_node.node_sets import launch_description
+from agent_node.bringup.profiles import launch_description
 
 
 def generate_launch_description():

@@ -15,11 +15,11 @@
 ros2 launch jepa_agent gazebo.launch.py [robot_name:=NAME] [bridge_config:=FILE] [model_dir:=DIR]
 
 The nodes and their arguments (`ros2 launch jepa_agent gazebo.launch.py --show-args`) are
-defined once in agent_node.node_sets (profile 'gazebo'), which `jepa-agent run config/gazebo.yaml`
-uses too.
+defined once in agent_node.bringup.profiles (profile 'gazebo'), which
+`jepa-agent run config/gazebo.yaml` uses too.
 """
 
-from agent_node.node_sets import launch_description
+from agent_node.bringup.profiles import launch_description
 
 
 def generate_launch_description():

@@ -15,11 +15,11 @@
 ros2 launch jepa_agent sim_demo.launch.py [model_dir:=DIR] [config:=FILE]
 
 The nodes and their arguments (`ros2 launch jepa_agent sim_demo.launch.py --show-args`) are
-defined once in agent_node.node_sets (profile 'sim_demo'), which
+defined once in agent_node.bringup.profiles (profile 'sim_demo'), which
 `jepa-agent run config/sim_demo.yaml` uses too.
 """
 
-from agent_node.node_sets import launch_description
+from agent_node.bringup.profiles import launch_description
 
 
 def generate_launch_description():

@@ -33,7 +33,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from bench_common import machine  # noqa: E402  (scripts/ is on sys.path)
 
-from world_model.cli import main as cli_main  # noqa: E402
+from agent_node.cli import main as cli_main  # noqa: E402
 
 
 def _cell(value, fmt):

@@ -128,7 +128,7 @@ def check_installed_runs(install: pathlib.Path) -> list[str]:
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(sites)  # what sourcing install/setup.bash adds
     env['AMENT_PREFIX_PATH'] = str(prefix)
-    probe = ('import agent_node.node_sets as n, world_model; '
+    probe = ('import agent_node.bringup.profiles as n, world_model; '
              'print(n.__file__); print(world_model.__file__); print(n.share_directory())')
     proc = subprocess.run([sys.executable, '-c', probe], cwd=install, env=env,
                           capture_output=True, text=True)

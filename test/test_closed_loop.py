@@ -31,8 +31,8 @@ import numpy as np
 import pytest
 import yaml
 
-from agent_node.mission import EpisodeSpec, Mission, MissionConfig, plan_episodes
-from world_model.cli import main as cli_main
+from agent_node.cli import main as cli_main
+from agent_node.evaluation.harness import EpisodeSpec, Mission, MissionConfig, plan_episodes
 from world_model.config import ConfigError, from_dict
 from world_model.envs import SimConfig, build_layout
 
@@ -135,7 +135,7 @@ def test_closed_loop_report_compares_agent_and_random_on_the_same_episodes(tmp_p
 @pytest.mark.ros
 @pytest.mark.slow
 def test_demo_runs_one_episode_and_writes_the_png(tiny_model, tmp_path, capsys):
-    from agent_node import mission_demo
+    from agent_node.evaluation import demo_cmd as mission_demo
 
     out = tmp_path / 'demo.png'
     parser = argparse.ArgumentParser()
@@ -160,7 +160,7 @@ def test_jepa_agent_run_starts_and_stops_the_demo_node_set_cleanly(tmp_path):
     config_path = tmp_path / 'sim_demo.yaml'
     config_path.write_text(yaml.safe_dump(config))
     proc = subprocess.Popen(
-        [sys.executable, '-m', 'world_model.cli', 'run', str(config_path), '--model-dir',
+        [sys.executable, '-m', 'agent_node.cli', 'run', str(config_path), '--model-dir',
          str(DEFAULT_MODEL)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True)
     ready = ('sim_node ready', '[world_model_node]: active:', 'planner ready')

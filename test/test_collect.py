@@ -15,7 +15,7 @@
 
 import numpy as np
 
-from world_model.cli import main as cli_main
+from agent_node.cli import main as cli_main
 from world_model.data.bag_reader import read_bag
 from world_model.envs import SimConfig, generate_episodes
 

@@ -30,7 +30,7 @@ def test_two_process_gloo_training(tmp_path):
     config = write_tiny_config(tmp_path / 'train.yaml')
     run = tmp_path / 'run'
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
-           '-m', 'world_model.cli', 'train', '--data', str(bag), '--out', str(run),
+           '-m', 'agent_node.cli', 'train', '--data', str(bag), '--out', str(run),
            '--config', str(config), '--device', 'cpu', '--epochs', '1']
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240)
     out = proc.stdout + proc.stderr

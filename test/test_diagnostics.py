@@ -16,7 +16,7 @@
 import pytest
 from ros_process import peer_node, spin_until
 
-from agent_node.diagnostics import (
+from agent_node.ros.diagnostics import (
     BurstCounter,
     BurstLogger,
     DiagnosticsReporter,

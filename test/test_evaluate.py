@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from test_export import export_tiny, sim_episodes, write_sim_bag
 
-from world_model.cli import main as cli_main
+from agent_node.cli import main as cli_main
 from world_model.evaluation import metrics
 from world_model.export.manifest import manifest_sha256
 

@@ -26,7 +26,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from world_model.cli import main as cli_main
+from agent_node.cli import main as cli_main
 from world_model.export import manifest as mf
 from world_model.export.export_cmd import export_run
 from world_model.export.onnx_export import PARITY_TOLERANCE, ExportError

@@ -21,7 +21,7 @@ from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import PointCloud2, PointField
 from std_msgs.msg import Float32MultiArray, Header
 
-from agent_node.futures_codec import (
+from agent_node.conversions.futures import (
     FUTURES_FIELDS,
     decode_futures,
     decode_proposal,

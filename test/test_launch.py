@@ -29,7 +29,8 @@ import sys
 import pytest
 import yaml
 
-from agent_node import launcher, node_sets
+from agent_node.bringup import profiles
+from agent_node.bringup import run_cmd as launcher
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 DOUBLE = REPO / 'test' / 'launch_double'
@@ -96,7 +97,7 @@ def launcher_nodes(cli_args) -> list[dict]:
     return [from_launcher(s, ['prog', *launcher.ros_arguments(s)]) for s in specs]
 
 
-SHARE = node_sets.share_directory()
+SHARE = profiles.share_directory()
 CASES = {
     'robot-defaults': ('agent.launch.py', {}, [f'{SHARE}/config/robot.yaml']),
     'robot-overrides': (
@@ -167,9 +168,9 @@ def test_user_remap_wins_over_topic_defaults():
 
 
 def test_shipped_bridge_config_bridges_every_topic_the_gazebo_nodes_use():
-    values = node_sets.resolve_arguments('gazebo', SHARE)
-    assert node_sets.bridge_problems(values) == []
-    topics = node_sets.bridge_topics(values['bridge_config'])
+    values = profiles.resolve_arguments('gazebo', SHARE)
+    assert profiles.bridge_problems(values) == []
+    topics = profiles.bridge_topics(values['bridge_config'])
     assert topics == {'/clock': 'GZ_TO_ROS', '/model/robot/odometry': 'GZ_TO_ROS',
                       '/model/robot/cmd_vel': 'ROS_TO_GZ', '/camera': 'GZ_TO_ROS',
                       '/camera_info': 'GZ_TO_ROS'}
@@ -179,16 +180,16 @@ def test_shipped_bridge_config_bridges_every_topic_the_gazebo_nodes_use():
                               'gz_type_name', 'direction'}
         assert entry['gz_type_name'].startswith('gz.msgs.')
     other = dict(values, robot_name='diffbot', odom_topic='/model/diffbot/odometry')
-    assert node_sets.bridge_problems(other) == [
+    assert profiles.bridge_problems(other) == [
         f"'/model/diffbot/odometry' (used as odom) is not bridged by {values['bridge_config']}"]
 
 
 def test_profile_is_inferred_from_the_config_name_or_refused_clearly():
-    assert node_sets.profile_for_config('/x/sim_demo.yaml') == 'sim_demo'
+    assert profiles.profile_for_config('/x/sim_demo.yaml') == 'sim_demo'
     with pytest.raises(ValueError, match=r'cannot infer the profile .*--profile'):
-        node_sets.profile_for_config('/x/my_robot.yaml')
+        profiles.profile_for_config('/x/my_robot.yaml')
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['robot_name'\]"):
-        node_sets.resolve_arguments('robot', SHARE, {'robot_name': 'x'})
+        profiles.resolve_arguments('robot', SHARE, {'robot_name': 'x'})
 
 
 def test_missing_node_package_fails_with_a_message_not_a_traceback(capsys):
@@ -234,7 +235,7 @@ def test_launch_files_import_only_the_launch_api_and_our_packages(path):
 
 def test_console_scripts_run_the_modules_the_launcher_runs():
     scripts = dict(re.findall(r"'([\w-]+) = ([\w.]+):main'", (REPO / 'setup.py').read_text()))
-    for name, module in node_sets.OUR_NODES.items():
+    for name, module in profiles.OUR_NODES.items():
         assert scripts[name] == module
 
 
@@ -271,12 +272,12 @@ def node_configs() -> dict:
                                  (MemoryConfig, world_model_node.MEMORY_PREFIX)]}
 
 
-@pytest.mark.parametrize('profile', node_sets.PROFILES)
+@pytest.mark.parametrize('profile', profiles.PROFILES)
 def test_config_files_set_only_declared_parameters_within_their_ranges(profile):
     from world_model.config import field_specs, from_dict
 
     data = yaml.safe_load((REPO / 'config' / f'{profile}.yaml').read_text())
-    nodes = node_sets.PROFILE_NODES[profile]
+    nodes = profiles.PROFILE_NODES[profile]
     assert set(data) <= {'/**', *nodes}, f'sections for nodes not in {profile}: {set(data)}'
     shared = flatten(data.get('/**', {}).get('ros__parameters', {}))
     configs = node_configs()

@@ -33,7 +33,7 @@ import pytest
 from ros_process import peer_node, spin_until
 import yaml
 
-from agent_node import node_sets
+from agent_node.bringup import profiles
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SIM_DEMO = REPO / 'config' / 'sim_demo.yaml'
@@ -44,9 +44,9 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 def runnable_nodes() -> tuple[list[str], list[str]]:
     """(nodes of sim_demo that can run here, reasons for the others)."""
     nodes, reasons = [], []
-    for name in node_sets.PROFILE_NODES['sim_demo']:
-        if importlib.util.find_spec(node_sets.OUR_NODES[name]) is None:
-            reasons.append(f'{name}: module {node_sets.OUR_NODES[name]} does not exist yet')
+    for name in profiles.PROFILE_NODES['sim_demo']:
+        if importlib.util.find_spec(profiles.OUR_NODES[name]) is None:
+            reasons.append(f'{name}: module {profiles.OUR_NODES[name]} does not exist yet')
         else:
             nodes.append(name)
     if 'sim_node' not in nodes:
@@ -63,7 +63,7 @@ class Launcher:
         self.out = tempfile.NamedTemporaryFile('w+', prefix='run-', suffix='.out', delete=False)
         self.err = tempfile.NamedTemporaryFile('w+', prefix='run-', suffix='.err', delete=False)
         self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'world_model.cli', 'run', *map(str, args),
+            [sys.executable, '-m', 'agent_node.cli', 'run', *map(str, args),
              '--shutdown-timeout', '5'], cwd=REPO, stdout=self.out, stderr=self.err,
             env={**os.environ, 'HOME': self.home}, start_new_session=True)
 
@@ -162,7 +162,7 @@ def test_sim_demo_nodes_run_with_prefixed_output_and_stop_on_sigint():
             assert declared[name]['use_sim_time'] is False
         if 'world_model_node' in nodes:
             assert declared['world_model_node']['model_dir'] == os.path.join(
-                node_sets.share_directory(), 'models', 'default')
+                profiles.share_directory(), 'models', 'default')
         for key in config['/**']['ros__parameters']:
             assert any(key in d for d in declared.values()), f'/**: {key} is declared nowhere'
         pids = launcher.child_pids()

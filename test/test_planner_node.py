@@ -34,7 +34,7 @@ from ros_process import NodeProcess, peer_node, spin_until
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Empty, Float32MultiArray, Header, String
 
-from agent_node.futures_codec import decode_proposal, encode_futures
+from agent_node.conversions.futures import decode_proposal, encode_futures
 from world_model.planning import default_candidates, unicycle_rollout
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

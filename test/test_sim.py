@@ -218,7 +218,7 @@ def test_exploration_pauses_stand_still_and_leave_the_motion_sequence_alone():
 
 
 def test_demo_writes_png(tmp_path, capsys):
-    from world_model.cli import main as cli_main
+    from agent_node.cli import main as cli_main
 
     out = tmp_path / 'nested' / 'demo.png'
     assert cli_main(['explore', '--seconds', '1', '--image-size', '16', '--out', str(out)]) == 0

@@ -23,7 +23,7 @@ from safetensors.torch import load_file
 import torch
 import yaml
 
-from world_model.cli import main as cli_main
+from agent_node.cli import main as cli_main
 from world_model.data.bag_writer import BagWriter
 from world_model.data.episode import Episode
 from world_model.models import ModelConfig, build_model

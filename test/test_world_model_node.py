@@ -226,13 +226,13 @@ class WorldModelPeer:
 
 
 def decode_cloud(msg: PointCloud2) -> np.ndarray:
-    from agent_node.futures_codec import decode_futures
+    from agent_node.conversions.futures import decode_futures
 
     return decode_futures(msg)
 
 
 def encode_proposal(actions):
-    from agent_node.futures_codec import encode_proposal as encode
+    from agent_node.conversions.futures import encode_proposal as encode
 
     return encode(actions)
 

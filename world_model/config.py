@@ -15,7 +15,7 @@
 
 Every config in jepa_agent is a dataclass whose fields are declared with `param()`, which records
 the allowed range (or choices) and a one-line description. The same metadata drives
-`validate()` (YAML / CLI), and `agent_node.params` (ROS parameter descriptors with ranges).
+`validate()` (YAML / CLI), and `agent_node.ros.params` (ROS parameter descriptors with ranges).
 """
 
 import dataclasses

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""agent_node.image_conversion on real sensor_msgs Image / CompressedImage messages."""
+"""agent_node.conversions.images on real sensor_msgs Image / CompressedImage messages."""
 
 import array
 
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
 
-from agent_node.image_conversion import (
+from agent_node.conversions.images import (
     compressed_size,
     compressed_to_rgb,
     image_to_rgb,

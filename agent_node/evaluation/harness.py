@@ -13,10 +13,10 @@
 # limitations under the License.
 """Image-goal episodes through the real nodes: the runner behind `jepa-agent closed-loop` and demo.
 
-A Mission starts the sim_demo node set (agent_node.node_sets, as child processes managed by
-agent_node.launcher) with sim_node in lockstep on simulated time, and drives it from an rclpy
-orchestrator node in this process. Per episode it sets the simulator's seed, start_pose and
-goal_pose parameters (SetParameters), calls sim/reset (the simulator renders the goal image at
+A Mission starts the sim_demo node set (agent_node.bringup.profiles, as child processes of
+agent_node.bringup.supervisor) with sim_node in lockstep on simulated time, and drives it from
+an rclpy orchestrator node in this process. Per episode it sets the simulator's seed, start_pose
+and goal_pose parameters (SetParameters), calls sim/reset (the simulator renders the goal image at
 goal_pose and latches it on goal_image; world_model_node encodes it and the planner drives),
 and counts control steps (frames after the reset frame) until the ground-truth distance to the
 goal drops below the success threshold or the step budget runs out.
@@ -46,8 +46,8 @@ import time
 import numpy as np
 import yaml
 
-from agent_node import launcher, node_sets
-from agent_node.world_model_msgs import pose_of
+from agent_node.bringup import profiles, supervisor
+from agent_node.conversions.outputs import pose_of
 from world_model import geometry
 from world_model.config import ConfigError, from_dict, param, to_dict
 from world_model.envs import ActionLimits, DiffDriveSim, ExplorationPolicy, SimConfig
@@ -307,7 +307,7 @@ def node_parameters(config: MissionConfig, memory_path: str, base_config=None,
 
     node_overrides ({node name: {parameter: value}}) come last, e.g. planner weights to try.
     """
-    base_config = base_config or os.path.join(node_sets.share_directory(), 'config',
+    base_config = base_config or os.path.join(profiles.share_directory(), 'config',
                                               'sim_demo.yaml')
     with open(base_config, encoding='utf-8') as f:
         base = yaml.safe_load(f) or {}
@@ -337,17 +337,17 @@ def sim_config_of(parameters: dict) -> SimConfig:
 
 
 class NodeSet:
-    """Some nodes of the sim_demo profile as child processes (agent_node.launcher.Child).
+    """Some nodes of the sim_demo profile as child processes (agent_node.bringup.run_cmd.Child).
 
     Output goes to log_path, each line prefixed with the node name, as `jepa-agent run` does.
     """
 
     def __init__(self, nodes, params_file, model_dir, log_path, domain_id: int):
-        values = node_sets.resolve_arguments('sim_demo', node_sets.share_directory(), {
+        values = profiles.resolve_arguments('sim_demo', profiles.share_directory(), {
             'config': str(params_file), 'model_dir': str(model_dir), 'use_sim_time': 'true'})
-        specs = [s for s in node_sets.node_set('sim_demo', values) if s.name in nodes]
-        self.children = [launcher.Child(s.name, launcher.executable_for(s) +
-                                        launcher.ros_arguments(s)) for s in specs]
+        specs = [s for s in profiles.node_set('sim_demo', values) if s.name in nodes]
+        self.children = [supervisor.Child(s.name, supervisor.executable_for(s) +
+                                        supervisor.ros_arguments(s)) for s in specs]
         self.log_path = pathlib.Path(log_path)
         self.env = {**os.environ, 'PYTHONUNBUFFERED': '1', 'ROS_DOMAIN_ID': str(domain_id),
                     'ROS_AUTOMATIC_DISCOVERY_RANGE': discovery_range()}
@@ -358,7 +358,7 @@ class NodeSet:
     def start(self):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, 'a', encoding='utf-8')  # noqa: SIM115 closed in stop()
-        preexec = launcher.parent_death_signal()
+        preexec = supervisor.parent_death_signal()
         for child in self.children:  # every fork before any output thread (preexec_fn)
             child.start(self.env, preexec)
         for child in self.children:
@@ -384,11 +384,11 @@ class NodeSet:
 
     def stop(self, timeout: float = 5.0) -> bool:
         """SIGINT, then SIGTERM, then SIGKILL; True when every node exited on the SIGINT."""
-        supervisor = launcher.Supervisor(self.children, out=self._log,
-                                         shutdown_timeout=timeout)
+        stopper = supervisor.Supervisor(self.children, out=self._log,
+                                        shutdown_timeout=timeout)
         was_alive = all(c.alive() for c in self.children)
-        self.clean = supervisor.stop() and was_alive and all(
-            c.proc.returncode in launcher.STOPPED_ON_REQUEST for c in self.children)
+        self.clean = stopper.stop() and was_alive and all(
+            c.proc.returncode in supervisor.STOPPED_ON_REQUEST for c in self.children)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -523,7 +523,7 @@ class _Orchestrator:
         if self.config.keep_frames:
             step = self.step_of(msg.header.stamp)
             if step is not None:
-                from agent_node.image_conversion import image_to_rgb
+                from agent_node.conversions.images import image_to_rgb
 
                 self.record.frames[step] = image_to_rgb(msg)
 
@@ -532,7 +532,7 @@ class _Orchestrator:
             self.record.collisions += 1
 
     def _on_goal_image(self, msg):
-        from agent_node.image_conversion import image_to_rgb
+        from agent_node.conversions.images import image_to_rgb
 
         self.goal_image = (_stamp_ns(msg.header.stamp), image_to_rgb(msg))
 
@@ -550,7 +550,7 @@ class _Orchestrator:
         step = self.step_of(msg.header.stamp)
         if step is None or step % self.config.snapshot_every:
             return
-        from agent_node.futures_codec import decode_futures
+        from agent_node.conversions.futures import decode_futures
 
         futures = decode_futures(msg)
         self.record._raw_futures.append((step, futures.poses.copy(),
@@ -614,7 +614,7 @@ class Mission:
             raise ValueError(f'unknown policy {policy!r}: allowed one of {", ".join(POLICIES)}')
         self.config, self.policy = config, policy
         self.model_dir = pathlib.Path(model_dir or os.path.join(
-            node_sets.share_directory(), 'models', 'default')).resolve()
+            profiles.share_directory(), 'models', 'default')).resolve()
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix='jepa-mission-')

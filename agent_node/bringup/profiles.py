@@ -16,7 +16,7 @@
 A profile is a list of `NodeSpec`s (package, executable, node name, parameter files, extra
 parameters, topic remappings), built from the profile's arguments. The launch files pass
 LaunchConfiguration substitutions as argument values and turn each spec into a launch_ros Node;
-`jepa-agent run` (agent_node.launcher) passes plain strings and turns each spec into a child
+`jepa-agent run` (agent_node.bringup.run_cmd) passes plain strings and turns each spec into a child
 process. Both therefore start the same nodes with the same settings by construction.
 
 This module is ROS-free: it must import without launch, launch_ros or rclpy.

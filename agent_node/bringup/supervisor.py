@@ -11,20 +11,13 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""`jepa-agent run CONFIG.yaml`: start a profile's nodes as child processes, like `ros2 launch`.
+"""Child node processes and the Supervisor that starts, watches and stops them.
 
-For machines without the launch tools (the PyPI ROS wheels ship none). The nodes come from
-agent_node.node_sets, as in launch/*.launch.py, so both start the same set:
-
-    jepa-agent run config/sim_demo.yaml
-    jepa-agent run my_robot.yaml --profile robot --model-dir models/mine --remap odom:=/wheel_odom
-
-Each node's output is forwarded line by line with a `[node_name]` prefix. SIGINT or SIGTERM stops
-all nodes (SIGINT to each, then SIGTERM, then SIGKILL after a timeout) and exits 0; a node that
-exits on its own stops the others and makes the command exit 1, naming the node.
+Shared by `jepa-agent run` and the evaluation harness: each child runs in its own process group
+with its output forwarded line by line behind a `[name]` prefix; SIGINT or SIGTERM stops all
+(SIGINT to each, then SIGTERM, then SIGKILL after a timeout).
 """
 
-import argparse
 import contextlib
 import ctypes
 import os
@@ -35,90 +28,14 @@ import sys
 import threading
 import time
 
-import yaml
-
-from agent_node import node_sets
-
-NAME = 'jepa-agent run'
-EXIT_NODE_FAILED = 1
-EXIT_USAGE = 2
 # Exit statuses of a node that stopped because it was asked to (exit code, or -signal).
 STOPPED_ON_REQUEST = (0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT,
                       128 + signal.SIGTERM)
+EXIT_NODE_FAILED = 1
 
 
 class LaunchError(RuntimeError):
     """A problem found before any node starts (bad config, missing executable, ...)."""
-
-
-def add_arguments(parser):
-    parser.add_argument('config', help='ROS parameters YAML: config/robot.yaml, '
-                        'config/sim_demo.yaml, config/gazebo.yaml or your copy of one')
-    parser.add_argument('--profile', choices=node_sets.PROFILES,
-                        help='which nodes to start; default: the config file name '
-                        '(robot / sim_demo / gazebo)')
-    parser.add_argument('--model-dir', help='exported world model directory (default: the '
-                        'installed share/jepa_agent/models/default)')
-    parser.add_argument('--use-sim-time', action=argparse.BooleanOptionalAction, default=None,
-                        help='follow /clock (default: on for gazebo, off otherwise)')
-    parser.add_argument('--remap', action='append', default=[], metavar='FROM:=TO',
-                        help='topic remapping for our nodes, e.g. odom:=/wheel_odom (repeatable)')
-    parser.add_argument('--robot-name', help='gazebo profile: Gazebo model name of the robot')
-    parser.add_argument('--bridge-config', help='gazebo profile: ros_gz_bridge YAML')
-    parser.add_argument('--only', metavar='NODE[,NODE...]',
-                        help="start only these nodes of the profile, e.g. 'sim_node'")
-    parser.add_argument('--shutdown-timeout', type=float, default=5.0,
-                        help='seconds to wait after SIGINT, and again after SIGTERM, before '
-                        'escalating')
-
-
-# ----------------------------------------------------------------------------- planning
-
-def profile_arguments(args) -> tuple[str, dict, list]:
-    """(profile, overrides of node_sets arguments, extra remaps) from the command line."""
-    profile = args.profile or node_sets.profile_for_config(args.config)
-    overrides = {'config': str(pathlib.Path(args.config).resolve())}
-    if args.model_dir is not None:
-        overrides['model_dir'] = str(pathlib.Path(args.model_dir).resolve())
-    if args.use_sim_time is not None:
-        overrides['use_sim_time'] = 'true' if args.use_sim_time else 'false'
-    for option, key in (('robot_name', 'robot_name'), ('bridge_config', 'bridge_config')):
-        value = getattr(args, option, None)
-        if value is None:
-            continue
-        if profile != 'gazebo':
-            raise LaunchError(f'--{option.replace("_", "-")} only applies to the gazebo profile, '
-                              f'not {profile!r}')
-        overrides[key] = str(pathlib.Path(value).resolve()) if key == 'bridge_config' else value
-    topic_argument = {topic: arg for arg, topic in node_sets.TOPIC_ARGUMENTS}
-    extra = []
-    for rule in args.remap:
-        src, sep, dst = rule.partition(':=')
-        if not sep or not src or not dst:
-            raise LaunchError(f'--remap {rule!r}: expected FROM:=TO, e.g. odom:=/wheel_odom')
-        if src in topic_argument:
-            overrides[topic_argument[src]] = dst
-        else:
-            extra.append((src, dst))
-    return profile, overrides, extra
-
-
-def plan(args) -> tuple[str, dict, list]:
-    """(profile, argument values, node specs) for the command line; LaunchError if invalid."""
-    try:
-        profile, overrides, extra = profile_arguments(args)
-        values = node_sets.resolve_arguments(profile, node_sets.share_directory(), overrides)
-        specs = node_sets.node_set(profile, values, extra_remaps=extra)
-    except ValueError as exc:
-        raise LaunchError(str(exc)) from None
-    if getattr(args, 'only', None):
-        names = [n.strip() for n in args.only.split(',') if n.strip()]
-        unknown = [n for n in names if n not in [s.name for s in specs]]
-        if unknown or not names:
-            raise LaunchError(f'--only {args.only!r}: profile {profile!r} has the nodes '
-                              f'{", ".join(s.name for s in specs)}')
-        specs = [s for s in specs if s.name in names]
-    return profile, values, specs
 
 
 def ros_arguments(spec) -> list[str]:
@@ -151,35 +68,6 @@ def executable_for(spec) -> list[str]:
                           f'{spec.install_hint or "reinstall " + spec.package}')
     return [str(path)]
 
-
-def check_config(path, profile: str, specs) -> list[str]:
-    """LaunchError for an unreadable config; warnings for sections that match no node."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise LaunchError(f'config file {str(path)!r} does not exist')
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except yaml.YAMLError as exc:
-        raise LaunchError(f'config file {str(path)!r} is not valid YAML: {exc}') from None
-    if data is None:
-        return []
-    if not isinstance(data, dict):
-        raise LaunchError(f'config file {str(path)!r} must map node names to '
-                          f'{{ros__parameters: ...}} sections')
-    names = [s.name for s in specs if s.param_files]
-    warnings = []
-    for section, body in data.items():
-        if not isinstance(body, dict) or 'ros__parameters' not in body:
-            raise LaunchError(f'config file {str(path)!r}: section {section!r} has no '
-                              f'ros__parameters mapping')
-        plain = str(section).lstrip('/')
-        if '*' not in plain and plain not in names:
-            warnings.append(f'config section {section!r} in {path} matches no node of profile '
-                            f'{profile!r} (nodes: {", ".join(names)})')
-    return warnings
-
-
-# ----------------------------------------------------------------------------- processes
 
 def parent_death_signal():
     """preexec_fn: the child gets SIGTERM if this launcher dies without stopping it (Linux)."""
@@ -246,8 +134,10 @@ class Child:
 class Supervisor:
     """Starts children, waits for a stop signal or a child exit, and stops everything."""
 
-    def __init__(self, children, out=None, shutdown_timeout: float = 5.0):
+    def __init__(self, children, out=None, shutdown_timeout: float = 5.0,
+                 name: str = 'jepa-agent run'):
         self.children = children
+        self.name = name
         self.out = out or sys.stdout
         self.lock = threading.Lock()
         self.shutdown_timeout = shutdown_timeout
@@ -255,7 +145,7 @@ class Supervisor:
 
     def say(self, message: str):
         with self.lock:
-            sys.stderr.write(f'{NAME}: {message}\n')
+            sys.stderr.write(f'{self.name}: {message}\n')
             sys.stderr.flush()
 
     def _on_signal(self, signum, _frame):
@@ -340,28 +230,3 @@ class Supervisor:
                     child.proc.wait(1.0)
         self._drain([c for c in self.children if c.proc is not None])
         return graceful
-
-
-# ----------------------------------------------------------------------------- entry point
-
-def run(args) -> int:
-    try:
-        profile, values, specs = plan(args)
-        warnings = check_config(values['config'], profile, specs)
-        if profile == 'gazebo':
-            if not pathlib.Path(values['bridge_config']).is_file():
-                raise LaunchError(f'bridge config {values["bridge_config"]!r} does not exist')
-            warnings += [f'gazebo: {p}' for p in node_sets.bridge_problems(values)]
-        if any('model_dir' in s.parameters for s in specs):
-            if not pathlib.Path(values['model_dir']).is_dir():
-                warnings.append(f'model_dir {values["model_dir"]!r} does not exist')
-        children = [Child(spec.name, executable_for(spec) + ros_arguments(spec))
-                    for spec in specs]
-    except LaunchError as exc:
-        print(f'{NAME}: error: {exc}', file=sys.stderr)
-        return EXIT_USAGE
-    for warning in warnings:
-        print(f'{NAME}: warning: {warning}', file=sys.stderr)
-    print(f'{NAME}: profile {profile!r}, config {values["config"]}: '
-          f'{", ".join(c.name for c in children)}', file=sys.stderr)
-    return Supervisor(children, shutdown_timeout=args.shutdown_timeout).run()

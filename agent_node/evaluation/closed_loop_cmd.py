@@ -16,7 +16,7 @@
     jepa-agent closed-loop --episodes 50 --seed 0 --layout two_rooms --budget 200 \\
         --report out/closed_loop_two_rooms.json
 
-Runs the same episodes (agent_node.mission.plan_episodes) twice: with sim_node +
+Runs the same episodes (agent_node.evaluation.harness.plan_episodes) twice: with sim_node +
 world_model_node + planner_node (the agent) and with sim_node driven by smooth random commands
 (the baseline). The JSON report holds the exact protocol, the command, per-policy figures
 (success rate, final distance, steps to success, plan rate, latency p50/p99, collisions) and
@@ -32,7 +32,7 @@ import shlex
 import sys
 import time
 
-from agent_node.mission import (
+from agent_node.evaluation.harness import (
     POLICIES,
     MissionConfig,
     MissionError,
@@ -89,7 +89,7 @@ def node_overrides(rules) -> dict:
     """{node: {name: value}} from NODE:NAME=VALUE rules (VALUE parsed as YAML)."""
     import yaml
 
-    from agent_node.mission import AGENT_NODES
+    from agent_node.evaluation.harness import AGENT_NODES
 
     out = {}
     for rule in rules:
@@ -145,9 +145,9 @@ def _policies(text: str) -> list[str]:
 
 
 def _model_info(model_dir) -> dict:
-    from agent_node import node_sets
+    from agent_node.bringup import profiles
 
-    path = pathlib.Path(model_dir or pathlib.Path(node_sets.share_directory()) / 'models' /
+    path = pathlib.Path(model_dir or pathlib.Path(profiles.share_directory()) / 'models' /
                         'default').resolve()
     info = {'dir': str(path)}
     try:

@@ -22,16 +22,19 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
-    'collect': ('world_model.data.collect', 'drive the simulator and record a rosbag2 bag'),
+    'collect': ('world_model.data.collect_cmd', 'drive the simulator and record a rosbag2 bag'),
     'train': ('world_model.training.train_cmd', 'train a JEPA world model from rosbag2 bags'),
     'evaluate': ('world_model.evaluation.evaluate_cmd',
                  'evaluate an exported model against the copy-last-latent baseline'),
     'export': ('world_model.export.export_cmd', 'export a training run to ONNX with a manifest'),
-    'run': ('agent_node.launcher', 'start the nodes of a config file (what a launch file does)'),
-    'closed-loop': ('agent_node.closed_loop', 'image-goal episodes through the real nodes'),
-    'explore': ('agent_node.explore_demo',
+    'run': ('agent_node.bringup.run_cmd',
+            'start the nodes of a config file (what a launch file does)'),
+    'closed-loop': ('agent_node.evaluation.closed_loop_cmd',
+                    'image-goal episodes through the real nodes'),
+    'explore': ('agent_node.evaluation.explore_cmd',
                 'drive the simulator with the exploration policy; PNG of frames and trajectory'),
-    'demo': ('agent_node.mission_demo', 'the simulator demo: drive to an image goal, write a PNG'),
+    'demo': ('agent_node.evaluation.demo_cmd',
+             'the simulator demo: drive to an image goal, write a PNG'),
 }
 
 

@@ -14,8 +14,8 @@
 """`jepa-agent demo` (`make demo`): the robot drives to an image goal through the real nodes.
 
 Starts sim_node + world_model_node + planner_node with the shipped model (models/default) as
-separate processes, runs one seeded image-goal episode (agent_node.mission), prints the goal
-distance, plan rate and latency while it runs, then a summary, and writes a PNG: top-down
+separate processes, runs one seeded image-goal episode (agent_node.evaluation.harness), prints
+the goal distance, plan rate and latency while it runs, then a summary, and writes a PNG: top-down
 trajectory with the goal, the goal image, predicted futures at a few moments, camera frames,
 and the surprise and goal-distance traces.
 """
@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from agent_node.closed_loop import node_overrides
-from agent_node.mission import (
+from agent_node.evaluation.closed_loop_cmd import node_overrides
+from agent_node.evaluation.harness import (
     Mission,
     MissionConfig,
     MissionError,

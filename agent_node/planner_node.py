@@ -32,12 +32,12 @@ import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Empty, Float32MultiArray, String
 
 from agent_node.conversions.futures import decode_futures, encode_proposal
-from agent_node.conversions.outputs import pose_of
+from agent_node.conversions.outputs import pose_of, set_pose
+from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
@@ -46,15 +46,17 @@ from world_model.config import ConfigError, param
 from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
+from world_model.planning.status import (
+    FUTURES_STALE,
+    GOAL_REACHED,
+    IDLE,
+    ODOM_STALE,
+    PLANNING,
+    SURPRISED,
+    WATCHDOG_STATES,
+)
 
-IDLE = 'idle'
-PLANNING = 'planning'
-GOAL_REACHED = 'goal_reached'
-FUTURES_STALE = 'stopped: futures stale'
-ODOM_STALE = 'stopped: odom stale'
-SURPRISED = 'stopped: surprise'
 RATE_WINDOW_S = 2.0
-WATCHDOG_STATES = (FUTURES_STALE, ODOM_STALE, SURPRISED)
 
 
 @dataclasses.dataclass
@@ -122,9 +124,7 @@ class PlannerNode(Node):
         self.watchdog_trips = 0
         self.errors = BurstLogger(self)  # kinds: futures, odom, goal, surprise, cycle
 
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        reliable, latched = qos.reliable(), qos.latched()
         twist_type = TwistStamped if self.config.cmd_vel_stamped else Twist
         self.cmd_pub = self.create_publisher(twist_type, 'cmd_vel', reliable)
         self.proposal_pub = self.create_publisher(Float32MultiArray, 'planner/proposal',
@@ -132,10 +132,9 @@ class PlannerNode(Node):
         self.status_pub = self.create_publisher(String, 'planner/status', latched)
         self.plan_pub = self.create_publisher(Path, 'planner/plan', reliable)
 
-        futures_qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
         self.create_subscription(PointCloud2, 'world_model/predicted_futures', self._on_futures,
-                                 futures_qos)
-        self.create_subscription(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
+                                 qos.reliable(depth=2))
+        self.create_subscription(Odometry, 'odom', self._on_odom, qos.SENSOR)
         self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, reliable)
         self.create_subscription(PoseStamped, 'world_model/goal_pose_estimate',
                                  self._on_goal_estimate, reliable)
@@ -323,9 +322,7 @@ class PlannerNode(Node):
         for i in range(futures.horizon):
             pose = PoseStamped()
             pose.header = path.header
-            pose.pose.position.x, pose.pose.position.y = float(x[i]), float(y[i])
-            pose.pose.orientation.z = math.sin(yaw[i] / 2.0)
-            pose.pose.orientation.w = math.cos(yaw[i] / 2.0)
+            set_pose(pose.pose, x[i], y[i], yaw[i])
             path.poses.append(pose)
         self.plan_pub.publish(path)
 

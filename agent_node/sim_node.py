@@ -46,12 +46,6 @@ import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image
@@ -59,9 +53,11 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from agent_node.conversions.images import rgb_to_image
+from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
+from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.envs import DiffDriveSim, SimConfig, SimStep
 from world_model.envs.diff_drive_sim import check_start_pose, episode_layout
@@ -107,10 +103,6 @@ class SimNodeConfig:
                 raise ConfigError(f'parameter {name!r}={list(value)!r} must be finite')
 
 
-def _quaternion(yaw: float):
-    return 0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)
-
-
 def odometry_msg(stamp, frame_id: str, child_frame_id: str, pose, twist) -> Odometry:
     msg = Odometry()
     msg.header.stamp = stamp
@@ -118,7 +110,7 @@ def odometry_msg(stamp, frame_id: str, child_frame_id: str, pose, twist) -> Odom
     msg.child_frame_id = child_frame_id
     msg.pose.pose.position.x, msg.pose.pose.position.y = float(pose[0]), float(pose[1])
     q = msg.pose.pose.orientation
-    q.x, q.y, q.z, q.w = _quaternion(float(pose[2]))
+    q.x, q.y, q.z, q.w = geometry.quaternion_of_yaw(float(pose[2]))
     msg.twist.twist.linear.x = float(twist[0])
     msg.twist.twist.angular.z = float(twist[1])
     return msg
@@ -170,10 +162,7 @@ class SimNode(Node):
         self._awaiting_since = None  # lockstep: wall time of the frame awaiting a command
         self._last_step: SimStep | None = None
 
-        sensor = qos_profile_sensor_data
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        sensor, reliable, latched = qos.SENSOR, qos.reliable(), qos.latched()
         self.image_pub = self.create_publisher(Image, 'camera/image_raw', sensor)
         self.info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', sensor)
         self.odom_pub = self.create_publisher(Odometry, 'odom', sensor)
@@ -182,8 +171,7 @@ class SimNode(Node):
         self.goal_pub = self.create_publisher(Image, 'goal_image', latched)
         self.clock_pub = self.create_publisher(ClockMsg, '/clock', reliable)
         twist_type = TwistStamped if self.config.cmd_vel_stamped else Twist
-        best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
-        self.create_subscription(twist_type, 'cmd_vel', self._on_cmd_vel, best_effort)
+        self.create_subscription(twist_type, 'cmd_vel', self._on_cmd_vel, qos.best_effort())
         self.create_service(Trigger, 'sim/reset', self._on_reset)
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period,
                                                status=self._status, burst_logger=self.errors)

@@ -81,14 +81,15 @@ from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, Header, String
 from visualization_msgs.msg import MarkerArray
 
+from agent_node.bringup.profiles import default_model_dir
 from agent_node.conversions import outputs as wmm
 from agent_node.conversions.futures import decode_proposal, encode_futures
-from agent_node.conversions.images import msg_to_rgb
+from agent_node.conversions.images import DEFAULT_MAX_PIXELS, msg_to_rgb
+from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
@@ -105,11 +106,9 @@ from world_model.online import (
     odometry_jumped,
 )
 from world_model.planning.candidates import fan_candidates
-from world_model.sync.stamp_sync import StampSynchronizer
+from world_model.sync.stamp_sync import StampSynchronizer, stamp_ns
 
 NODE_NAME = 'world_model_node'
-PACKAGE = 'jepa_agent'
-DEFAULT_MODEL = 'models/default'  # under share/jepa_agent
 MAX_CANDIDATES = 4096
 MAX_HORIZON = 200
 
@@ -139,7 +138,7 @@ class WorldModelNodeConfig:
     sync_tolerance_s: float = param(0.05, lo=0.0, hi=1.0,
                                     help='largest image/odometry stamp gap of a pair [s] '
                                          '(next activate)')
-    max_pixels: int = param(1920 * 1080, lo=1, hi=100_000_000,
+    max_pixels: int = param(DEFAULT_MAX_PIXELS, lo=1, hi=100_000_000,
                             help='images with more pixels are rejected (4K: 8.3 Mpx)')
     image_transport: str = param('raw', choices=('raw', 'compressed'),
                                  help="'raw': camera/image_raw (Image); 'compressed': "
@@ -234,16 +233,6 @@ def never_raises(kind: str):
     return wrap
 
 
-def stamp_ns(stamp) -> int:
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
-def default_model_dir() -> pathlib.Path:
-    from ament_index_python.packages import get_package_share_directory
-
-    return pathlib.Path(get_package_share_directory(PACKAGE)) / DEFAULT_MODEL
-
-
 # ------------------------------------------------------------------------------ the node
 
 
@@ -323,7 +312,7 @@ class WorldModelNode(LifecycleNode):
         cfg = self.config
         try:
             model_dir = pathlib.Path(cfg.model_dir).expanduser() if cfg.model_dir \
-                else default_model_dir()
+                else pathlib.Path(default_model_dir())
             start = time.perf_counter()
             model = OnnxWorldModel(model_dir, providers=tuple(cfg.providers),
                                    threads=cfg.threads, int8=cfg.int8, warmup=True)
@@ -425,7 +414,7 @@ class WorldModelNode(LifecycleNode):
 
     # -- set-up -----------------------------------------------------------------------------
     def _create_publishers(self):
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        reliable = qos.reliable()
         topics = {
             'futures': (PointCloud2, 'world_model/predicted_futures'),
             'path': (Path, 'world_model/predicted_path'),
@@ -439,16 +428,14 @@ class WorldModelNode(LifecycleNode):
 
     def _create_subscriptions(self):
         cfg = self.config
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        reliable, latched = qos.reliable(), qos.latched()
         if cfg.image_transport == 'compressed':
             image = (CompressedImage, 'camera/image_raw/compressed')
         else:
             image = (Image, 'camera/image_raw')
         self._inputs = [
-            self.create_subscription(*image, self._on_image, qos_profile_sensor_data),
-            self.create_subscription(Odometry, 'odom', self._on_odom, qos_profile_sensor_data),
+            self.create_subscription(*image, self._on_image, qos.SENSOR),
+            self.create_subscription(Odometry, 'odom', self._on_odom, qos.SENSOR),
             self.create_subscription(Float32MultiArray, 'planner/proposal', self._on_proposal,
                                      reliable),
             self.create_subscription(Image, 'goal_image', self._on_goal_image, latched),

@@ -51,5 +51,14 @@ def invert(pose) -> np.ndarray:
 
 
 def yaw_of_quaternion(q) -> float:
-    """Yaw (rotation about z) of a quaternion with fields x, y, z, w (e.g. geometry_msgs)."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    """Yaw in (-pi, pi] of a quaternion with fields x, y, z, w (e.g. geometry_msgs).
+
+    The scale-free form: also right for quaternions that are not quite unit length (bags).
+    """
+    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), q.w * q.w + q.x * q.x - q.y * q.y - q.z * q.z)
+    return yaw + 2.0 * math.pi if yaw <= -math.pi else yaw
+
+
+def quaternion_of_yaw(yaw: float) -> tuple[float, float, float, float]:
+    """(x, y, z, w) of a rotation by yaw about z."""
+    return 0.0, 0.0, math.sin(yaw / 2.0), math.cos(yaw / 2.0)

@@ -114,6 +114,11 @@ def share_directory() -> str:
         return str(pathlib.Path(__file__).resolve().parent.parent)
 
 
+def default_model_dir(share_dir: str | None = None) -> str:
+    """The shipped model: share/jepa_agent/models/default (or the source tree's models/default)."""
+    return os.path.join(share_dir or share_directory(), 'models', 'default')
+
+
 def arguments(profile: str, share_dir: str, var=ArgRef) -> list[Argument]:
     """The profile's arguments with defaults, in declaration order.
 
@@ -124,7 +129,7 @@ def arguments(profile: str, share_dir: str, var=ArgRef) -> list[Argument]:
     args = [
         Argument('config', os.path.join(share_dir, 'config', f'{profile}.yaml'),
                  'ROS parameters file (per-node ros__parameters sections)'),
-        Argument('model_dir', os.path.join(share_dir, 'models', 'default'),
+        Argument('model_dir', default_model_dir(share_dir),
                  'exported world model directory (ONNX + manifest)'),
         Argument('use_sim_time', 'true' if gazebo else 'false',
                  'follow /clock instead of the wall clock (true/false)'),

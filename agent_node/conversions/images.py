@@ -27,8 +27,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from world_model.data.image_codec import ImageFormatError, decode_compressed, to_rgb
 
-# 4 Mpx: above any camera this agent is meant for (the model sees 64x64 to 224x224 frames).
-DEFAULT_MAX_PIXELS = 2048 * 2048
+# Full HD: above any camera this agent is meant for (the model sees 64x64 to 224x224 frames).
+DEFAULT_MAX_PIXELS = 1920 * 1080  # so 4K (8.3 Mpx) is rejected
 
 
 def check_size(width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS):

@@ -41,20 +41,17 @@ def pose_of(pose_msg) -> np.ndarray:
     return np.array([pose_msg.position.x, pose_msg.position.y, yaw])
 
 
-def _set_pose(pose_msg, x: float, y: float, yaw: float):
-    pose_msg.position.x = float(x)
-    pose_msg.position.y = float(y)
-    pose_msg.position.z = 0.0
-    pose_msg.orientation.x = 0.0
-    pose_msg.orientation.y = 0.0
-    pose_msg.orientation.z = math.sin(yaw / 2.0)
-    pose_msg.orientation.w = math.cos(yaw / 2.0)
+def set_pose(pose_msg, x: float, y: float, yaw: float):
+    """Fill a geometry_msgs/Pose from (x, y, yaw)."""
+    pose_msg.position.x, pose_msg.position.y, pose_msg.position.z = float(x), float(y), 0.0
+    o = pose_msg.orientation
+    o.x, o.y, o.z, o.w = geometry.quaternion_of_yaw(float(yaw))
 
 
 def pose_stamped(header, pose) -> PoseStamped:
     msg = PoseStamped()
     msg.header = header
-    _set_pose(msg.pose, *pose)
+    set_pose(msg.pose, *pose)
     return msg
 
 

@@ -147,8 +147,7 @@ def _policies(text: str) -> list[str]:
 def _model_info(model_dir) -> dict:
     from agent_node.bringup import profiles
 
-    path = pathlib.Path(model_dir or pathlib.Path(profiles.share_directory()) / 'models' /
-                        'default').resolve()
+    path = pathlib.Path(model_dir or profiles.default_model_dir()).resolve()
     info = {'dir': str(path)}
     try:
         from world_model.export.manifest import manifest_sha256

@@ -54,11 +54,12 @@ from world_model.envs import ActionLimits, DiffDriveSim, ExplorationPolicy, SimC
 from world_model.envs.exploration import episode_seeds
 from world_model.envs.sim_config import LAYOUT_NAMES
 from world_model.planning.planner_config import PLANNER_METHODS
+from world_model.planning.status import GOAL_REACHED
+from world_model.sync.stamp_sync import stamp_ns
 
 POLICIES = ('agent', 'random')
 AGENT_NODES = ('sim_node', 'world_model_node', 'planner_node')
 RANDOM_NODES = ('sim_node',)
-GOAL_REACHED = 'goal_reached'  # planner/status when the planner believes it has arrived
 END_REASONS = ('reached', 'budget', 'agent_stopped', 'timeout')
 _POSE_MATCH = 1e-6  # the reset frame is the first ground truth exactly at the start pose
 
@@ -397,10 +398,6 @@ class NodeSet:
 
 # ----------------------------------------------------------------------------- orchestrator
 
-def _stamp_ns(stamp) -> int:
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
 class _Orchestrator:
     """The rclpy side of a Mission: service clients, subscriptions and the episode bookkeeping."""
 
@@ -411,15 +408,11 @@ class _Orchestrator:
         from rcl_interfaces.srv import SetParameters
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
-        from rclpy.qos import (
-            DurabilityPolicy,
-            QoSProfile,
-            ReliabilityPolicy,
-            qos_profile_sensor_data,
-        )
         from sensor_msgs.msg import Image, PointCloud2
         from std_msgs.msg import Bool, String
         from std_srvs.srv import Trigger
+
+        from agent_node.ros import qos
 
         self.config, self.policy = config, policy
         self.period_ns = round(period_s * 1e9)
@@ -427,10 +420,7 @@ class _Orchestrator:
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
         self.twist_type = Twist
-        reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        sensor = qos_profile_sensor_data
+        reliable, latched, sensor = qos.reliable(depth=50), qos.latched(), qos.SENSOR
         node = self.node
         self.set_params = node.create_client(SetParameters, 'sim_node/set_parameters')
         self.reset = node.create_client(Trigger, 'sim/reset')
@@ -452,8 +442,8 @@ class _Orchestrator:
                 (String, 'planner/status', self._on_status, latched),
                 (DiagnosticArray, '/diagnostics', self._on_diagnostics, reliable),
             ]
-        for msg_type, topic, callback, qos in subscriptions:
-            node.create_subscription(msg_type, topic, callback, qos)
+        for msg_type, topic, callback, profile in subscriptions:
+            node.create_subscription(msg_type, topic, callback, profile)
         self.record: EpisodeRecord | None = None
         self.frame0_ns = None
         self.last_step = -1
@@ -488,7 +478,7 @@ class _Orchestrator:
         """Control step of a stamp within the current episode, None before its reset frame."""
         if self.record is None or self.frame0_ns is None:
             return None
-        ns = _stamp_ns(stamp)
+        ns = stamp_ns(stamp)
         if ns < self.frame0_ns:
             return None
         return int(round((ns - self.frame0_ns) / self.period_ns))
@@ -505,7 +495,7 @@ class _Orchestrator:
             gap[2] = abs(math.remainder(pose[2] - start[2], 2 * math.pi))
             if gap.max() > _POSE_MATCH:
                 return  # a frame of the previous episode
-            self.frame0_ns = _stamp_ns(msg.header.stamp)
+            self.frame0_ns = stamp_ns(msg.header.stamp)
         step = self.step_of(msg.header.stamp)
         if step is not None and step not in record.trajectory:
             record.trajectory[step] = pose
@@ -519,7 +509,7 @@ class _Orchestrator:
     def _on_image(self, msg, info):
         # DDS writer timestamps (wall clock, same host) pair each cmd_vel with the frame it
         # answers, whatever order the executor hands the two messages over in.
-        self.images.append((info['source_timestamp'], _stamp_ns(msg.header.stamp)))
+        self.images.append((info['source_timestamp'], stamp_ns(msg.header.stamp)))
         if self.config.keep_frames:
             step = self.step_of(msg.header.stamp)
             if step is not None:
@@ -534,7 +524,7 @@ class _Orchestrator:
     def _on_goal_image(self, msg):
         from agent_node.conversions.images import image_to_rgb
 
-        self.goal_image = (_stamp_ns(msg.header.stamp), image_to_rgb(msg))
+        self.goal_image = (stamp_ns(msg.header.stamp), image_to_rgb(msg))
 
     def _on_cmd_vel(self, _msg, info):
         sent = info['source_timestamp']
@@ -613,8 +603,7 @@ class Mission:
         if policy not in POLICIES:
             raise ValueError(f'unknown policy {policy!r}: allowed one of {", ".join(POLICIES)}')
         self.config, self.policy = config, policy
-        self.model_dir = pathlib.Path(model_dir or os.path.join(
-            profiles.share_directory(), 'models', 'default')).resolve()
+        self.model_dir = pathlib.Path(model_dir or profiles.default_model_dir()).resolve()
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix='jepa-mission-')

@@ -17,12 +17,13 @@ Uses the pure-Python `rosbags` package with the ROS 2 Jazzy type store, so the b
 `ros2 bag`, Foxglove and any rosbag2 reader. Log time of every message equals its stamp.
 """
 
-import math
 import pathlib
 
 import numpy as np
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
+
+from world_model import geometry
 
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 
@@ -75,8 +76,8 @@ def odometry_msg(stamp_ns: int, pose, twist, frame_id: str = 'odom',
     """nav_msgs/Odometry for a planar pose (x, y, yaw) and body twist (v, omega)."""
     x, y, yaw = (float(p) for p in pose)
     v, omega = (float(t) for t in twist)
-    quat = _T['geometry_msgs/msg/Quaternion'](x=0.0, y=0.0, z=math.sin(yaw / 2),
-                                              w=math.cos(yaw / 2))
+    qx, qy, qz, qw = geometry.quaternion_of_yaw(yaw)
+    quat = _T['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw)
     position = _T['geometry_msgs/msg/Point'](x=x, y=y, z=0.0)
     return _T['nav_msgs/msg/Odometry'](
         header=header_msg(stamp_ns, frame_id), child_frame_id=child_frame_id,

@@ -13,6 +13,6 @@
 # limitations under the License.
 """ROS-free message synchronisation (image / odometry pairing by stamp)."""
 
-from world_model.sync.stamp_sync import StampedPair, StampSynchronizer, SyncStats
+from world_model.sync.stamp_sync import StampedPair, StampSynchronizer, SyncStats, stamp_ns
 
-__all__ = ['StampSynchronizer', 'StampedPair', 'SyncStats']
+__all__ = ['StampSynchronizer', 'StampedPair', 'SyncStats', 'stamp_ns']

@@ -31,6 +31,11 @@ import threading
 from typing import Any, NamedTuple
 
 
+def stamp_ns(stamp) -> int:
+    """Integer nanoseconds of a ROS-style stamp (fields sec, nanosec: builtin_interfaces/Time)."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
 class StampedPair(NamedTuple):
     image_stamp_ns: int
     image: Any

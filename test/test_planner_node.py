@@ -51,6 +51,7 @@ class FakeLoop:
     def __init__(self, node, ns='', stamped=False):
         prefix = f'{ns}/' if ns else ''
         self.node = node
+        self.diagnostics_name = prefix + 'planner_node'  # DiagnosticStatus.name: the node's FQN
         self.futures_pub = node.create_publisher(
             PointCloud2, prefix + 'world_model/predicted_futures', RELIABLE)
         self.odom_pub = node.create_publisher(Odometry, prefix + 'odom', qos_profile_sensor_data)
@@ -67,6 +68,8 @@ class FakeLoop:
         node.create_subscription(String, prefix + 'planner/status', self._on_status, LATCHED)
         node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, RELIABLE)
         self.diagnostics = {}
+        self.diagnostic_level = None  # 0 OK, 1 WARN, 2 ERROR
+        self.diagnostic_message = None
         self.pose = np.zeros(3)
         self.command = np.zeros(2)
         self.proposal = default_candidates(10, v=0.3, omega=1.0)
@@ -92,8 +95,10 @@ class FakeLoop:
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
-            if status.name.startswith('planner_node'):
+            if status.name == self.diagnostics_name:
                 self.diagnostics = {kv.key: kv.value for kv in status.values}
+                self.diagnostic_level = status.level[0]
+                self.diagnostic_message = status.message
 
     def _tick(self):
         self.pose = unicycle_rollout(self.pose, self.command[None, None], PERIOD)[0, 0]
@@ -323,6 +328,53 @@ def test_cmd_vel_stamped_switch():
         assert isinstance(msg, TwistStamped) and msg.header.frame_id == 'base_link'
         assert msg.twist.linear.x > 0.0
         assert fake.proposals[-1].shape == (32, 10, 2)
+        # The subscriber takes what is published: no type ERROR.
+        assert spin_until(node, lambda: fake.diagnostics.get('cmd_vel_type') ==
+                          'geometry_msgs/msg/TwistStamped', 10.0), fake.diagnostics
+        assert fake.diagnostic_level != 2, fake.diagnostic_message
+
+
+def test_a_stamped_subscriber_on_plain_cmd_vel_is_an_error_on_diagnostics():
+    """diff_drive_controller on Jazzy takes TwistStamped: with a Twist planner nothing connects."""
+    params = {'num_samples': 32, 'diagnostics_period_s': 0.2}
+    with NodeProcess('agent_node.planner_node', params=params,
+                     remaps={'__ns': '/typecheck'}) as proc, \
+            peer_node('planner_typecheck_peer') as node:
+        fake = FakeLoop(node, ns='typecheck', stamped=True)
+        fake.wait_connected()
+        fake.send_goal(2.0, 0.0)
+        assert spin_until(node, lambda: fake.diagnostic_level == 2 and
+                          int(fake.diagnostics.get('errors.cmd_vel', 0)) >= 3 and
+                          '/planner_typecheck_peer' in fake.diagnostic_message, 15.0), \
+            (fake.diagnostic_level, fake.diagnostic_message)
+        message = fake.diagnostic_message
+        assert message.startswith('planning; /typecheck/cmd_vel type mismatch'), message
+        assert 'publishes geometry_msgs/msg/Twist but' in message
+        assert '/planner_typecheck_peer (geometry_msgs/msg/TwistStamped)' in message
+        assert 'set cmd_vel_stamped: true (or cmd_vel_match_subscribers: true)' in message
+        assert fake.status == 'planning' and not fake.cmds  # planning, yet nothing arrives
+        assert proc.output().count('type mismatch') == 1, proc.output()  # once per burst
+        assert proc.alive()
+
+
+def test_cmd_vel_match_subscribers_switches_to_the_stamped_type():
+    params = {'num_samples': 32, 'diagnostics_period_s': 0.2, 'cmd_vel_match_subscribers': True}
+    with NodeProcess('agent_node.planner_node', params=params,
+                     remaps={'__ns': '/autotype'}) as proc, \
+            peer_node('planner_autotype_peer') as node:
+        fake = FakeLoop(node, ns='autotype', stamped=True)
+        fake.wait_connected()
+        fake.send_goal(2.0, 0.0)
+        assert spin_until(node, lambda: len(fake.moving()) >= 2, 15.0), proc.output()
+        msg = fake.moving()[0][1]
+        assert isinstance(msg, TwistStamped) and msg.twist.linear.x > 0.0
+        assert msg.header.frame_id == 'base_link'
+        # OK once planning (a loaded machine may let the futures go stale for a moment: WARN).
+        assert spin_until(node, lambda: fake.diagnostic_level == 0 and fake.diagnostics.get(
+            'cmd_vel_type') == 'geometry_msgs/msg/TwistStamped', 10.0), fake.diagnostic_message
+        assert 'switched from geometry_msgs/msg/Twist to geometry_msgs/msg/TwistStamped' in \
+            proc.output()
+        assert 'type mismatch' not in proc.output()
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])

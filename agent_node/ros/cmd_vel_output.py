@@ -28,6 +28,7 @@ from geometry_msgs.msg import Twist, TwistStamped
 TWIST = 'geometry_msgs/msg/Twist'
 TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
 MESSAGE_CLASSES = {TWIST: Twist, TWIST_STAMPED: TwistStamped}
+UNKNOWN_NODE_NAME = '_NODE_NAME_UNKNOWN_'  # what rmw reports before the node is known
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,12 @@ def find_mismatch(topic: str, published: str, subscribers) -> TypeMismatch | Non
     return TypeMismatch(topic, published, others, matched) if others else None
 
 
+def _node_of(info) -> str:
+    if info.node_name == UNKNOWN_NODE_NAME:  # discovered, but its node not yet
+        return 'a node not yet discovered'
+    return f"{info.node_namespace.rstrip('/')}/{info.node_name}"
+
+
 class CmdVelOutput:
     """The cmd_vel publisher of a node: (v, omega) out as Twist or TwistStamped."""
 
@@ -97,8 +104,7 @@ class CmdVelOutput:
     def subscribers(self) -> list[tuple[str, str]]:
         """(fully qualified node name, type) of every subscription on the resolved topic."""
         infos = self._node.get_subscriptions_info_by_topic(self.publisher.topic_name)
-        return [(f"{info.node_namespace.rstrip('/')}/{info.node_name}", info.topic_type)
-                for info in infos]
+        return [(_node_of(info), info.topic_type) for info in infos]
 
     def check(self, switch: bool = False) -> tuple[TypeMismatch | None, str | None]:
         """(mismatch left, type switched from): switch takes the subscribers' type if it can."""

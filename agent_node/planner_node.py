@@ -42,7 +42,7 @@ from agent_node.conversions.futures import decode_futures, encode_proposal
 from agent_node.conversions.outputs import pose_of, set_pose
 from agent_node.ros import qos
 from agent_node.ros.cmd_vel_output import CmdVelOutput
-from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.diagnostics import BurstCounter, BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
 from world_model.config import param
@@ -96,7 +96,10 @@ class PlannerNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.last_cost = float('nan')
         self.cmd_vel_problem = None  # why cmd_vel cannot reach its subscribers, if it cannot
-        self.errors = BurstLogger(self)  # kinds: futures, odom, goal, surprise, cycle, cmd_vel
+        self.errors = BurstLogger(self)  # kinds: futures, odom, goal, surprise, cycle
+        # Logged at ERROR from its own call site: rclpy refuses a second severity at one call
+        # site, and BurstLogger logs all of its kinds from one.
+        self.cmd_vel_mismatches = BurstCounter()
 
         reliable, latched = qos.reliable(), qos.latched()
         self.cmd_vel = CmdVelOutput(self, 'cmd_vel', self.config.cmd_vel_stamped,
@@ -245,8 +248,12 @@ class PlannerNode(Node):
                 f'its subscribers take (cmd_vel_match_subscribers)')
         self.cmd_vel_problem = mismatch and mismatch.describe('cmd_vel_stamped',
                                                               'cmd_vel_match_subscribers')
-        if self.cmd_vel_problem:
-            self.errors.error('cmd_vel', self.cmd_vel_problem)
+        if mismatch:
+            lines = self.cmd_vel_mismatches.record('cmd_vel', self.cmd_vel_problem)
+        else:  # the summary of a burst that has ended
+            lines = [line for _, line in self.cmd_vel_mismatches.flush()]
+        for line in lines:
+            self.get_logger().error(line)
 
     def _publish_status(self):
         self.status_pub.publish(String(data=self.decider.state))
@@ -272,6 +279,7 @@ class PlannerNode(Node):
             'last_surprise': decider.last_surprise,
             'watchdog_trips': decider.watchdog_trips,
             'cmd_vel_type': self.cmd_vel.type_name,
+            'cmd_vel_mismatches': self.cmd_vel_mismatches.count('cmd_vel'),  # checks finding one
         }
 
     def stop_robot(self):

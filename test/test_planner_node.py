@@ -344,7 +344,7 @@ def test_a_stamped_subscriber_on_plain_cmd_vel_is_an_error_on_diagnostics():
         fake.wait_connected()
         fake.send_goal(2.0, 0.0)
         assert spin_until(node, lambda: fake.diagnostic_level == 2 and
-                          int(fake.diagnostics.get('errors.cmd_vel', 0)) >= 3 and
+                          int(fake.diagnostics.get('cmd_vel_mismatches', 0)) >= 3 and
                           '/planner_typecheck_peer' in fake.diagnostic_message, 15.0), \
             (fake.diagnostic_level, fake.diagnostic_message)
         message = fake.diagnostic_message
@@ -354,7 +354,11 @@ def test_a_stamped_subscriber_on_plain_cmd_vel_is_an_error_on_diagnostics():
         assert 'set cmd_vel_stamped: true (or cmd_vel_match_subscribers: true)' in message
         assert fake.status == 'planning' and not fake.cmds  # planning, yet nothing arrives
         assert proc.output().count('type mismatch') == 1, proc.output()  # once per burst
-        assert proc.alive()
+        bad = encode_futures(Header(frame_id='map'), np.zeros((2, 3, 3)), np.zeros((2, 3, 2)),
+                             np.zeros((2, 3)), np.zeros((2, 3)), np.zeros((2, 3)))
+        fake.futures_pub.publish(bad)  # a warning while the ERROR stands: both get logged
+        assert spin_until(node, lambda: fake.diagnostics.get('errors.futures') == '1', 10.0)
+        assert proc.alive() and "frame_id 'map'" in proc.output(), proc.output()
 
 
 def test_cmd_vel_match_subscribers_switches_to_the_stamped_type():

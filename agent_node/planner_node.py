@@ -122,11 +122,11 @@ class PlannerNode(Node):
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(1.0 / self.config.watchdog_rate_hz, self._on_watchdog,
                           clock=self.steady)
+        self.create_timer(self.config.diagnostics_period_s, self._check_cmd_vel,
+                          clock=self.steady)
         # Re-armed by every futures message, so it fires right at the futures timeout.
         self.futures_deadline = self.create_timer(self.config.futures_timeout_s,
                                                   self._on_watchdog, clock=self.steady)
-        self.create_timer(self.config.diagnostics_period_s, self._check_cmd_vel,
-                          clock=self.steady)
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
                                                burst_logger=self.errors, hardware_id='planner')

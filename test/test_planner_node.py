@@ -51,7 +51,7 @@ class FakeLoop:
     def __init__(self, node, ns='', stamped=False):
         prefix = f'{ns}/' if ns else ''
         self.node = node
-        self.diagnostics_name = prefix + 'planner_node'  # DiagnosticStatus.name: the node's FQN
+        self.diagnostics_name = prefix + 'planner_node'  # the node's FQN, maybe + ': <task>'
         self.futures_pub = node.create_publisher(
             PointCloud2, prefix + 'world_model/predicted_futures', RELIABLE)
         self.odom_pub = node.create_publisher(Odometry, prefix + 'odom', qos_profile_sensor_data)
@@ -95,7 +95,7 @@ class FakeLoop:
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
-            if status.name == self.diagnostics_name:
+            if status.name.split(':')[0] == self.diagnostics_name:
                 self.diagnostics = {kv.key: kv.value for kv in status.values}
                 self.diagnostic_level = status.level[0]
                 self.diagnostic_message = status.message

@@ -31,6 +31,7 @@ from geometry_msgs.msg import PoseStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, Header, String
@@ -56,6 +57,7 @@ from world_model.memory import LatentStore, MemoryConfig
 from world_model.online import FramePipeline
 
 NODE_NAME = 'world_model_node'
+QUIET_ON_VOLATILE = SubscriptionEventCallbacks(incompatible_qos=lambda _info: None)
 
 
 class WorldModelNode(LifecycleNode):
@@ -239,9 +241,10 @@ class WorldModelNode(LifecycleNode):
                                      self.inputs.on_camera_info, qos.SENSOR),
             self.create_subscription(Float32MultiArray, 'planner/proposal',
                                      self.inputs.on_proposal, reliable),
-            # latched goals (sim_node) and volatile ones (`ros2 topic pub`); a latched one
-            # arrives on both and is taken once
-            self.create_subscription(Image, 'goal_image', self.goals.on_goal_image, qos.latched()),
+            # latched goals (sim_node) and volatile ones (`ros2 topic pub`, served by the second
+            # subscription: no incompatible-QoS warning); a latched one arrives on both, taken once
+            self.create_subscription(Image, 'goal_image', self.goals.on_goal_image, qos.latched(),
+                                     event_callbacks=QUIET_ON_VOLATILE),
             self.create_subscription(Image, 'goal_image', self.goals.on_goal_image, reliable),
             self.create_subscription(String, 'world_model/remember', self.goals.on_remember,
                                      reliable),

@@ -210,7 +210,6 @@ class WorldModelNode(LifecycleNode):
 
     # -- set-up -----------------------------------------------------------------------------
     def _create_publishers(self):
-        reliable = qos.reliable()
         topics = {
             'futures': (PointCloud2, 'world_model/predicted_futures'),
             'path': (Path, 'world_model/predicted_path'),
@@ -219,14 +218,13 @@ class WorldModelNode(LifecycleNode):
             'surprise': (Vector3Stamped, 'world_model/surprise'),
             'goal_pose': (PoseStamped, 'world_model/goal_pose_estimate'),
         }
-        self._outputs = {key: self.create_lifecycle_publisher(msg_type, topic, reliable)
+        self._outputs = {key: self.create_lifecycle_publisher(msg_type, topic, qos.reliable())
                          for key, (msg_type, topic) in topics.items()}
 
     def _create_subscriptions(self) -> str:
         """Subscribe the inputs; the resolved camera topic."""
         reliable = qos.reliable()
-        # image_transport's compressed topic follows the remapped base topic
-        camera = self.resolve_topic_name('camera/image_raw')
+        camera = self.resolve_topic_name('camera/image_raw')  # remapped, as image_transport
         if self.config.image_transport == 'compressed':
             camera += '/compressed'
             image = self.create_subscription(CompressedImage, camera, self.inputs.on_image,
@@ -255,9 +253,8 @@ class WorldModelNode(LifecycleNode):
 
     def _on_time_reset(self, stream, previous_ns, new_ns):
         # simulator reset / bag loop: the predictor history belongs to another time line
-        pipeline = self.pipeline
-        if pipeline is not None:
-            pipeline.restart_history()
+        if self.pipeline is not None:  # None only once the inputs are gone
+            self.pipeline.restart_history()
         jump = (previous_ns - new_ns) * 1e-9
         self.get_logger().warning(f'{stream} stamps jumped back {jump:.2f} s: time reset, '
                                   f'predictor history restarted')

@@ -67,9 +67,9 @@ class WorldModelNode(LifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         self.config = declare_config(self, WorldModelNodeConfig, read_only=READ_ONLY)
         self.memory_config = declare_config(self, MemoryConfig, prefix=MEMORY_PREFIX)
+        self._lock = threading.RLock()  # the model, memory and pipeline vs. worker and callbacks
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.burst = BurstLogger(self)
-        self._lock = threading.RLock()  # the model, memory and pipeline vs. worker and callbacks
         self.model = self.store = self.pipeline = self.model_dir = None
         self.state_label = 'unconfigured'
         self.last_error = self.configure_error = ''

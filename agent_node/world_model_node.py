@@ -80,7 +80,7 @@ from geometry_msgs.msg import PoseStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, Header, String
 from visualization_msgs.msg import MarkerArray
@@ -91,6 +91,7 @@ from agent_node.conversions.futures import decode_proposal, encode_futures
 from agent_node.conversions.images import DEFAULT_MAX_PIXELS, msg_to_rgb
 from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.lifecycle import GuardedLifecycleNode
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
 from world_model import geometry
@@ -236,7 +237,7 @@ def never_raises(kind: str):
 # ------------------------------------------------------------------------------ the node
 
 
-class WorldModelNode(LifecycleNode):
+class WorldModelNode(GuardedLifecycleNode):
     """Lifecycle node running the JEPA world model on camera + odometry (module docstring)."""
 
     def __init__(self, **kwargs):
@@ -280,7 +281,9 @@ class WorldModelNode(LifecycleNode):
         self._rate_mark = (time.monotonic(), collections.Counter())
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
-                                               burst_logger=self.burst)
+                                               burst_logger=self.burst, task='world model')
+        self.diagnostics.add_source(self.transition_guard.status)
+        self.diagnostics.add_source(lambda: None if (s := self.store) is None else s.health())
 
     # -- parameters -----------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -335,6 +338,8 @@ class WorldModelNode(LifecycleNode):
             self.goal = None
             self.current = None
         self.configure_error = ''
+        if store.recovery is not None:  # kept aside, started empty: ERROR until cleanup
+            self.get_logger().error(store.recovery.message)
         self._create_publishers()
         self.state_label = 'inactive'
         stats = store.stats()

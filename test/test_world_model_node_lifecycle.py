@@ -46,7 +46,7 @@ def test_invalid_transitions_are_refused_and_the_node_keeps_serving(tiny_model_d
         # what nav2_lifecycle_manager sends (by id): this one used to kill the process
         assert request(peer, Transition.TRANSITION_CONFIGURE) is False
         assert proc.alive(), proc.output()
-        assert proc.wait_for_output(f"lifecycle transition id 1 (configure) is {ACTIVE_HINT}"
+        assert proc.wait_for_output(f'lifecycle transition id 1 (configure) is {ACTIVE_HINT}'
                                     ), proc.output()
         assert request(peer, label='configure') is False  # by label, as `ros2 lifecycle set`
         assert proc.wait_for_output(f"lifecycle transition 'configure' is {ACTIVE_HINT}")

@@ -129,7 +129,7 @@ class PlannerNode(Node):
                                                   self._on_watchdog, clock=self.steady)
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
-                                               burst_logger=self.errors, hardware_id='planner')
+                                               burst_logger=self.errors, task='planner')
         self._publish_status()
         self.get_logger().info(
             f'planner ready: {self.planner_config.method} K={self.planner_config.num_samples} '

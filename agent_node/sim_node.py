@@ -174,7 +174,8 @@ class SimNode(Node):
         self.create_subscription(twist_type, 'cmd_vel', self._on_cmd_vel, qos.best_effort())
         self.create_service(Trigger, 'sim/reset', self._on_reset)
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period,
-                                               status=self._status, burst_logger=self.errors)
+                                               status=self._status, burst_logger=self.errors,
+                                               task='simulator')
 
         try:
             check_episode(self.sim_config, self.config)

@@ -32,7 +32,7 @@ from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, Header, String
 from visualization_msgs.msg import MarkerArray
@@ -44,6 +44,7 @@ from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.frame_inputs import FrameInputs
 from agent_node.ros.goal_requests import GoalRequests
 from agent_node.ros.latest_only_worker import LatestOnlyWorker
+from agent_node.ros.lifecycle import GuardedLifecycleNode
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
 from agent_node.ros.world_model_params import (  # noqa: F401 (WorldModelNodeConfig: its home)
@@ -60,7 +61,7 @@ NODE_NAME = 'world_model_node'
 QUIET_ON_VOLATILE = SubscriptionEventCallbacks(incompatible_qos=lambda _info: None)
 
 
-class WorldModelNode(LifecycleNode):
+class WorldModelNode(GuardedLifecycleNode):
     """Lifecycle node running the JEPA world model on camera + odometry (module docstring)."""
 
     def __init__(self, **kwargs):
@@ -85,7 +86,9 @@ class WorldModelNode(LifecycleNode):
         self.candidate_shape = None  # (K, H, source) of the newest rollout
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
-                                               burst_logger=self.burst)
+                                               burst_logger=self.burst, task='world model')
+        self.diagnostics.add_source(self.transition_guard.status)
+        self.diagnostics.add_source(lambda: None if (s := self.store) is None else s.health())
 
     # -- parameters -----------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -132,6 +135,8 @@ class WorldModelNode(LifecycleNode):
             self.model, self.store, self.model_dir = model, store, model_dir
             self.pipeline = FramePipeline(model, cfg, store)  # resumes the stored history
         self.configure_error = ''
+        if store.recovery is not None:  # kept aside, started empty: ERROR until cleanup
+            self.get_logger().error(store.recovery.message)
         self._create_publishers()
         self.state_label = 'inactive'
         stats = store.stats()

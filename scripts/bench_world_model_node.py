@@ -108,7 +108,7 @@ class FuturesProbe:
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
-            if status.name.endswith('world_model_node'):
+            if status.name == 'world_model_node: world model':
                 self.diagnostics = {kv.key: kv.value for kv in status.values}
                 stamp = msg.header.stamp
                 self.diagnostics['_time'] = stamp.sec + stamp.nanosec * 1e-9

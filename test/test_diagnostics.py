@@ -13,6 +13,8 @@
 # limitations under the License.
 """Burst-limited error logging and the /diagnostics reporter."""
 
+import socket
+
 import pytest
 from ros_process import peer_node, spin_until
 
@@ -20,7 +22,9 @@ from agent_node.ros.diagnostics import (
     BurstCounter,
     BurstLogger,
     DiagnosticsReporter,
+    merge_status,
     status_fields,
+    status_name,
 )
 
 
@@ -87,6 +91,50 @@ def test_status_fields_validate_level_and_format_values():
         status_fields(7, 'x')
 
 
+def test_status_names_follow_diagnostic_updater():
+    assert status_name('world_model_node', 'world model') == 'world_model_node: world model'
+    assert status_name('/world_model_node', 'world model') == 'world_model_node: world model'
+    assert status_name('/robot1/planner_node', 'planner') == 'robot1/planner_node: planner'
+
+
+def test_merge_status_keeps_the_worst_level_and_names_the_problem():
+    base = (0, 'active', [('frames', '3')])
+    assert merge_status(*base, None) == base
+    assert merge_status(*base, ('OK', 'ignored', {'n': 0})) == (
+        0, 'active', [('frames', '3'), ('n', '0')])
+    number, message, pairs = merge_status(*base, ('ERROR', 'memory kept as /m.corrupt', {}))
+    assert (number, message) == (2, 'active; memory kept as /m.corrupt')
+    number, message, _ = merge_status(1, 'odometry stale', [], ('WARN', 'refused', {}))
+    assert (number, message) == (1, 'odometry stale; refused')
+    assert merge_status(3, 'stale', [], ('ERROR', 'x', {}))[0] == 3  # STALE stays STALE
+    with pytest.raises(ValueError, match='unknown diagnostic level'):
+        merge_status(*base, ('BAD', 'x', {}))
+
+
+@pytest.mark.ros
+def test_sources_raise_the_level_and_a_broken_source_is_reported_not_raised():
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError('boom')
+
+    with peer_node('diag_sources') as source:
+        reporter = DiagnosticsReporter(source, period=60.0, task='planner')
+        reporter.set('OK', 'planning', {'plan_rate_hz': 60.0})
+        reporter.add_source(lambda: None)
+        reporter.add_source(lambda: ('ERROR', 'memory kept as /m.corrupt', {'kept': '/m'}))
+        reporter.add_source(broken)
+        status = reporter.build().status[0]
+        assert status.name == 'diag_sources: planner' and status.level == b'\x02'
+        assert status.message == ('planning; memory kept as /m.corrupt; diagnostic check '
+                                  'failed: RuntimeError: boom')
+        assert {kv.key: kv.value for kv in status.values} == {'plan_rate_hz': '60',
+                                                              'kept': '/m'}
+        assert calls == [1]
+        reporter.destroy()
+
+
 @pytest.mark.ros
 def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -106,7 +154,7 @@ def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
 
         # Other tests' nodes may still publish on this domain's /diagnostics: keep ours only.
         def ours():
-            return [s for m in received for s in m.status if s.name == 'diag_source']
+            return [s for m in received for s in m.status if s.name == 'diag_source: status']
 
         assert spin_until(listener, pump, timeout=10.0), 'no WARN status on /diagnostics'
         warn = next(s for s in ours() if s.level == DiagnosticStatus.WARN)
@@ -121,7 +169,9 @@ def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
             return any(s.level == DiagnosticStatus.OK for s in ours())
 
         assert spin_until(listener, ok_again, timeout=10.0)
-        assert [m for m in received if m.status[0].name == 'diag_source'][-1].header.stamp.sec > 0
+        mine = [m for m in received if m.status[0].name == 'diag_source: status']
+        assert mine[-1].header.stamp.sec > 0
+        assert mine[-1].status[0].hardware_id == socket.gethostname()
     err = capfd.readouterr().err
     assert err.count('image too large') == 1  # logged once for the burst of three
 
@@ -134,8 +184,9 @@ def test_reports_keep_coming_when_simulated_time_stands_still():
     received = []
     with peer_node('diag_sim_time') as source, peer_node('diag_listener2') as listener:
         source.set_parameters([Parameter('use_sim_time', value=True)])  # no /clock anywhere
-        reporter = DiagnosticsReporter(source, period=0.1, status=lambda: ('ERROR', 'no model',
-                                                                           {'model_dir': '/x'}))
+        reporter = DiagnosticsReporter(source, period=0.1, task='world model',
+                                       hardware_id='cpu',
+                                       status=lambda: ('ERROR', 'no model', {'model_dir': '/x'}))
         listener.create_subscription(DiagnosticArray, '/diagnostics', received.append, 10)
 
         def pump():
@@ -143,9 +194,11 @@ def test_reports_keep_coming_when_simulated_time_stands_still():
             return len(received) >= 2
 
         assert spin_until(listener, pump, timeout=10.0)
-        status = [s for m in received for s in m.status if s.name == 'diag_sim_time'][-1]
-        assert (status.level, status.message, status.name) == (b'\x02', 'no model',
-                                                               'diag_sim_time')
-        mine = [m for m in received if any(s.name == 'diag_sim_time' for s in m.status)]
-        assert mine[-1].header.stamp.sec == 0  # stamped with the (stopped) node clock
+        name = 'diag_sim_time: world model'
+        status = [s for m in received for s in m.status if s.name == name][-1]
+        assert (status.level, status.message, status.hardware_id) == (b'\x02', 'no model', 'cpu')
+        mine = [m for m in received if any(s.name == name for s in m.status)]
+        # stamped with the node's (stopped) sim clock, not wall time; tolerant of a stray
+        # /clock from another session that shares this domain
+        assert mine[-1].header.stamp.sec < 1_000_000
         reporter.destroy()

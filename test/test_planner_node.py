@@ -92,7 +92,7 @@ class FakeLoop:
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
-            if status.name.startswith('planner_node'):
+            if status.name == 'planner_node: planner':
                 self.diagnostics = {kv.key: kv.value for kv in status.values}
 
     def _tick(self):

@@ -81,7 +81,7 @@ class Listener:
     def diagnostics(self) -> dict:
         for _, array in reversed(self.diag):
             for status in array.status:
-                if status.name == 'sim_node':
+                if status.name == 'sim_node: simulator':
                     return {kv.key: kv.value for kv in status.values}
         return {}
 

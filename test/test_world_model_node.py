@@ -127,7 +127,7 @@ class WorldModelPeer:
 
     def _on_diagnostics(self, msg):
         for status in msg.status:
-            if status.name.endswith('world_model_node'):
+            if status.name == 'world_model_node: world model':
                 self.diagnostics.append(
                     (status.level[0] if isinstance(status.level, bytes) else status.level,
                      status.message, {kv.key: kv.value for kv in status.values}))

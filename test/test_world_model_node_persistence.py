@@ -11,11 +11,13 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Named goals and the latent memory survive a SIGKILL of world_model_node; goal images work."""
+"""Named goals and the latent memory survive a SIGKILL of world_model_node; goal images work; a
+corrupt memory file is kept aside and the node configures with an empty one."""
 
 import math
 import signal
 
+from lifecycle_msgs.msg import Transition
 import numpy as np
 import pytest
 from ros_process import NodeProcess, peer_node, spin_until
@@ -102,3 +104,40 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
         peer.goal_name_pub.publish(String(data=''))
         assert peer.wait_diagnostics(lambda v: v.get('goal') == 'none') is not None
         assert np.isnan(decode_cloud(peer.process_one()).goal_dist).all()
+
+
+def test_a_corrupt_memory_is_kept_aside_and_the_node_still_configures(tiny_model_dir, tmp_path):
+    memory = tmp_path / 'memory.sqlite3'
+    garbage = np.random.default_rng(3).integers(0, 256, 16384, dtype=np.uint8).tobytes()
+    memory.write_bytes(garbage)
+    params = node_params(tiny_model_dir, memory)
+    with NodeProcess(NODE, params=params) as proc, peer_node('wm_corrupt') as node:
+        peer = WorldModelPeer(node)
+        assert proc.wait_for_output('active:', timeout=60), proc.output()
+        kept = sorted(tmp_path.glob('memory.sqlite3.corrupt-*'))
+        assert [k.name for k in kept][:1] and kept[0].read_bytes() == garbage
+        assert f'kept it as {kept[0]}' in proc.output()
+
+        def corrupt_error(level, message, values):
+            return (level == 2 and str(kept[0]) in message
+                    and values.get('memory_corrupt_file_kept') == str(kept[0]))
+
+        assert peer.process_one() is not None, proc.output()  # a working world model
+        report = peer.wait_diagnostics(lambda v: v.get('lifecycle_state') == 'active')
+        assert report is not None and int(report['memory_keyframes']) >= 1
+        last = peer.diagnostics[-1]
+        assert corrupt_error(*last), last  # ERROR while active, naming the kept file
+        assert peer.wait_diagnostics(lambda v: v.get('frames_processed', '0') != '0')
+        assert corrupt_error(*peer.diagnostics[-1])  # and it stays
+
+        # cleanup releases the store: the ERROR goes; a new configure opens a healthy file
+        assert peer.change_state(Transition.TRANSITION_DEACTIVATE)
+        assert peer.change_state(Transition.TRANSITION_CLEANUP)
+        report = peer.wait_diagnostics(lambda v: v.get('lifecycle_state') == 'unconfigured')
+        assert report is not None and peer.diagnostics[-1][0] == 0, peer.diagnostics[-1]
+        assert peer.change_state(Transition.TRANSITION_CONFIGURE)
+        report = peer.wait_diagnostics(lambda v: v.get('lifecycle_state') == 'inactive')
+        assert report is not None and 'memory_corrupt_file_kept' not in report
+        assert peer.diagnostics[-1][0] == 0, peer.diagnostics[-1]
+    assert kept[0].read_bytes() == garbage  # never rewritten
+    assert sorted(tmp_path.glob('memory.sqlite3.corrupt-*')) == kept

@@ -563,7 +563,7 @@ class _Orchestrator:
         if self.record is None or self.frame0_ns is None:
             return
         for status in msg.status:
-            if not status.name.startswith('planner_node'):
+            if not status.name.startswith('planner_node:'):
                 continue
             values = {kv.key: kv.value for kv in status.values}
             with contextlib.suppress(KeyError, ValueError):

@@ -19,11 +19,20 @@ A node must never die on a bad message, and must not flood the log when a sensor
 publishes those counters with the node's own status as diagnostic_msgs/DiagnosticArray on
 /diagnostics (absolute: the ROS convention that diagnostic aggregators and rqt expect).
 
-`BurstCounter` and `status_fields` hold the logic without ROS, so they are testable on their own.
+Naming follows diagnostic_updater: each status is called `<node>: <task>` (e.g.
+`world_model_node: world model`), where <node> is the node's fully qualified name without the
+leading slash. In the root namespace that is exactly diagnostic_updater's `get_name(): task`; in
+a namespace (`robot1/world_model_node: world model`) two robots sharing the absolute
+/diagnostics topic stay apart. hardware_id defaults to the host name, the machine the node runs
+on (diagnostic_updater leaves it empty and warns that this is probably a bug).
+
+`BurstCounter`, `status_fields` and `merge_status` hold the logic without ROS, so they are
+testable on their own.
 """
 
 import dataclasses
 import math
+import socket
 import time
 
 LEVELS = {'OK': 0, 'WARN': 1, 'ERROR': 2, 'STALE': 3}
@@ -161,6 +170,28 @@ def status_fields(level, message: str, values: dict | None = None) -> tuple[int,
     return number, str(message), pairs
 
 
+def status_name(node_name: str, task: str) -> str:
+    """`<node>: <task>`, the diagnostic_updater convention; node_name without a leading '/'."""
+    return f'{node_name.lstrip("/")}: {task}'
+
+
+def default_hardware_id() -> str:
+    """The host name; 'none' (diagnostic_updater's word for no hardware id) if it is unknown."""
+    return socket.gethostname() or 'none'
+
+
+def merge_status(number: int, message: str, pairs: list, extra) -> tuple[int, str, list]:
+    """Fold one extra (level, message, values) into a status: the worse level wins, the message
+    of a non-OK extra is appended, its values are added. extra None changes nothing."""
+    if extra is None:
+        return number, message, pairs
+    level, extra_message, values = extra
+    extra_number, extra_message, extra_pairs = status_fields(level, extra_message, values)
+    if extra_number != LEVELS['OK'] and extra_message:
+        message = f'{message}; {extra_message}' if message else extra_message
+    return max(number, extra_number), message, pairs + extra_pairs
+
+
 class DiagnosticsReporter:
     """Publishes one DiagnosticStatus for this node on /diagnostics every `period` seconds.
 
@@ -169,10 +200,13 @@ class DiagnosticsReporter:
     returning (level, message, values) that is polled at publish time. With `burst_logger`, its
     per-kind error counts are appended as 'errors.<kind>' values, and new errors since the last
     report raise an OK status to WARN so that a silent stream of bad input is visible.
+    `add_source(fn)` adds further checks polled at publish time (merge_status), e.g. a
+    persistent memory ERROR or rejected lifecycle transitions. The status is named
+    status_name(node, task); hardware_id defaults to default_hardware_id().
     """
 
     def __init__(self, node, period: float = 1.0, status=None, burst_logger=None,
-                 hardware_id: str = ''):
+                 hardware_id: str = '', task: str = 'status'):
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.clock import Clock, ClockType
 
@@ -181,10 +215,11 @@ class DiagnosticsReporter:
         self._node = node
         self._status = status
         self._burst_logger = burst_logger
-        self._hardware_id = hardware_id
+        self._hardware_id = hardware_id or default_hardware_id()
         self._current = ('OK', 'starting', {})
         self._reported_errors = 0
-        self.name = node.get_fully_qualified_name().lstrip('/')
+        self._sources = []
+        self.name = status_name(node.get_fully_qualified_name(), task)
         self._publisher = node.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         # Steady clock: reports keep coming when simulated time stalls (no /clock publisher).
         self._timer = node.create_timer(period, self.publish,
@@ -193,6 +228,19 @@ class DiagnosticsReporter:
     def set(self, level, message: str, values: dict | None = None):
         status_fields(level, message, values)  # fail at the call site, not in the timer
         self._current = (level, message, dict(values or {}))
+
+    def add_source(self, source):
+        """Poll source() -> None or (level, message, values) in every report (merge_status)."""
+        self._sources.append(source)
+
+    def _merge_sources(self, number, message, pairs):
+        for source in self._sources:
+            try:
+                extra = source()
+            except Exception as exc:  # a broken check must not stop the reports
+                extra = ('ERROR', f'diagnostic check failed: {type(exc).__name__}: {exc}', {})
+            number, message, pairs = merge_status(number, message, pairs, extra)
+        return number, message, pairs
 
     def build(self):
         """The DiagnosticArray that publish() would send now."""
@@ -211,6 +259,7 @@ class DiagnosticsReporter:
             if new > 0 and number == LEVELS['OK']:
                 number = LEVELS['WARN']
                 message = f'{message}; {new} input error(s) since the last report'
+        number, message, pairs = self._merge_sources(number, message, pairs)
         status = DiagnosticStatus(level=bytes([number]), name=self.name, message=message,
                                   hardware_id=self._hardware_id,
                                   values=[KeyValue(key=k, value=v) for k, v in pairs])

@@ -13,13 +13,11 @@
 # limitations under the License.
 """Persistent latent memory: recent history, keyframes (place recall) and named goals."""
 
-from world_model.memory.latent_store import (
-    Goal,
-    Keyframe,
-    LatentStore,
-    MemoryConfig,
-    Recall,
-    StoreMismatchError,
-)
+from world_model.memory.config import MemoryConfig, memory_path
+from world_model.memory.keyframe_index import Keyframe, Recall
+from world_model.memory.latent_store import Goal, LatentStore
+from world_model.memory.recovery import Recovery, StoreAccessError
+from world_model.memory.schema import CorruptStoreError, StoreMismatchError
 
-__all__ = ['Goal', 'Keyframe', 'LatentStore', 'MemoryConfig', 'Recall', 'StoreMismatchError']
+__all__ = ['CorruptStoreError', 'Goal', 'Keyframe', 'LatentStore', 'MemoryConfig', 'Recall',
+           'Recovery', 'StoreAccessError', 'StoreMismatchError', 'memory_path']

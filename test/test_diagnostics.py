@@ -177,6 +177,18 @@ def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
 
 
 @pytest.mark.ros
+def test_errors_and_warnings_of_one_logger_mix_without_raising(capfd):
+    # rclpy refuses a second severity from one call site (ValueError); that killed nodes.
+    with peer_node('diag_mixed') as node:
+        burst = BurstLogger(node, interval=60.0)
+        burst.error('cycle', 'planning cycle failed')
+        burst.warning('bad_odom', 'odometry has non-finite values')
+        burst.error('memory', 'write failed')
+    err = capfd.readouterr().err
+    assert all(err.count(text) == 1 for text in ('cycle failed', 'non-finite', 'write failed'))
+
+
+@pytest.mark.ros
 def test_reports_keep_coming_when_simulated_time_stands_still():
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.parameter import Parameter

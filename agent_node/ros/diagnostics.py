@@ -130,12 +130,19 @@ class BurstLogger:
     def _log(self, level: str, kind: str, message: str):
         self._levels[kind] = level
         for line in self.counter.record(kind, message):
-            getattr(self._logger, level)(line)
+            self._emit(level, line)
 
     def flush(self):
         """Log summaries that are due although no new occurrence arrived."""
         for kind, line in self.counter.flush():
-            getattr(self._logger, self._levels.get(kind, 'error'))(line)
+            self._emit(self._levels.get(kind, 'error'), line)
+
+    def _emit(self, level: str, line: str):
+        # One call site per severity: rclpy raises ValueError when a call site changes severity.
+        if level == 'error':
+            self._logger.error(line)
+        else:
+            self._logger.warning(line)
 
     def count(self, kind: str) -> int:
         return self.counter.count(kind)

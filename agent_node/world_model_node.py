@@ -81,8 +81,7 @@ class WorldModelNode(GuardedLifecycleNode):
                                   lambda: self.config.max_pixels)
         self.goals = GoalRequests(self.get_logger(), self._bad, lambda: self.pipeline,
                                   self._lock, lambda: self.config.max_pixels)
-        self._last_markers = -float('inf')
-        self.last_surprise = (float('nan'),) * 3
+        self._last_markers, self.last_surprise = -float('inf'), (float('nan'),) * 3
         self.candidate_shape = None  # (K, H, source) of the newest rollout
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
@@ -260,8 +259,8 @@ class WorldModelNode(GuardedLifecycleNode):
         # simulator reset / bag loop: the predictor history belongs to another time line
         if self.pipeline is not None:  # None only once the inputs are gone
             self.pipeline.restart_history()
-        jump = (previous_ns - new_ns) * 1e-9
-        self.get_logger().warning(f'{stream} stamps jumped back {jump:.2f} s: time reset, '
+        back = (previous_ns - new_ns) * 1e-9
+        self.get_logger().warning(f'{stream} stamps jumped back {back:.2f} s: time reset, '
                                   f'predictor history restarted')
 
     def _bad(self, kind: str, message: str):
@@ -271,10 +270,8 @@ class WorldModelNode(GuardedLifecycleNode):
     # -- processing -------------------------------------------------------------------------
     def _process_newest(self):
         pair = self.inputs.sync.pop()
-        if pair is None:
-            return
         with self._lock:
-            if self.pipeline is not None:
+            if pair is not None and self.pipeline is not None:
                 self._process(pair)
 
     def _on_processing_error(self, exc: Exception):
@@ -289,15 +286,13 @@ class WorldModelNode(GuardedLifecycleNode):
         if result.odom_jump is not None:
             stats.counters['odom_jumps'] += 1
             before, after = (np.round(p, 2).tolist() for p in result.odom_jump)
-            self.get_logger().warning(f'odometry jumped from {before} to {after} between frames '
-                                      f'(beyond odom_jump_m / odom_jump_rad): predictor history '
-                                      f'restarted')
+            self.get_logger().warning(f'odometry jumped from {before} to {after} (beyond '
+                                      f'odom_jump_m / odom_jump_rad): predictor history restarted')
         header = Header(stamp=image.stamp,
                         frame_id=self.config.odom_frame or odom.frame_id or 'odom')
         steady = time.monotonic()
         markers = steady - self._last_markers >= self.config.markers_period_s
-        if markers:
-            self._last_markers = steady
+        self._last_markers = steady if markers else self._last_markers
         outputs.publish_frame(self._outputs, header, result, markers)
         if result.surprise is not None:
             self.last_surprise = result.surprise

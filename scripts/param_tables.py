@@ -25,7 +25,8 @@ import importlib
 import pathlib
 import sys
 
-from world_model.config import field_specs
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # this checkout first
+from world_model.config import field_specs  # noqa: E402
 
 # (heading, [(module, class, ROS parameter prefix)])
 NODES = [
@@ -35,6 +36,8 @@ NODES = [
                           ('world_model.memory.latent_store', 'MemoryConfig', 'memory.')]),
     ('planner_node', [('world_model.planning.planner_config', 'PlannerConfig', ''),
                       ('agent_node.planner_node', 'PlannerNodeConfig', '')]),
+    ('cmd_vel_relay', [('world_model.command_timeout', 'CommandTimeoutConfig', '')]),
+    ('nav2_goal_relay', [('world_model.goal_forwarding', 'GoalForwardingConfig', '')]),
 ]
 
 

@@ -44,7 +44,7 @@ class Nav2GoalRelayNode(Node):
                                      read_only=('diagnostics_period_s', 'min_distance_m',
                                                 'min_interval_s', 'min_turn_rad'))
         self.forwarder = GoalForwarder(self.config)
-        self.errors = BurstLogger(self)  # kinds: estimate
+        self.errors = BurstLogger(self)  # kinds: pose, frame
         self.estimates = 0
         self.pub = self.create_publisher(PoseStamped, 'goal_pose', qos.reliable())
         self.create_subscription(PoseStamped, 'world_model/goal_pose_estimate',
@@ -59,11 +59,11 @@ class Nav2GoalRelayNode(Node):
         self.estimates += 1
         pose = pose_of(msg.pose)
         if not all(math.isfinite(v) for v in pose):
-            self.errors.warning('estimate', 'ignoring a goal estimate with a non-finite pose')
+            self.errors.warning('pose', 'ignoring a goal estimate with a non-finite pose')
             return
         if not msg.header.frame_id:
-            self.errors.warning('estimate', 'ignoring a goal estimate without frame_id: Nav2 '
-                                            'could not place it')
+            self.errors.warning('frame', 'ignoring a goal estimate without frame_id: Nav2 '
+                                         'could not place it')
             return
         if self.forwarder.offer(msg.header.frame_id, pose, time.monotonic()):
             self.pub.publish(msg)

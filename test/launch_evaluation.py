@@ -82,11 +82,14 @@ def declared_arguments(path) -> dict[str, object]:
 
 
 def evaluate_launch_file(path, launch_arguments=None) -> list[dict]:
+    return evaluate_description(launch_description(path), launch_arguments, where=path)
+
+
+def evaluate_description(description, launch_arguments=None, where='') -> list[dict]:
     from launch import LaunchContext
     from launch.actions import DeclareLaunchArgument
     from launch_ros.actions import Node
 
-    description = launch_description(path)
     context = LaunchContext()
     context.launch_configurations.update({k: str(v) for k, v in (launch_arguments or {}).items()})
     nodes = []
@@ -97,7 +100,7 @@ def evaluate_launch_file(path, launch_arguments=None) -> list[dict]:
         elif isinstance(entity, DeclareLaunchArgument):
             entity.execute(context)
         else:
-            raise TypeError(f'{path}: unexpected launch entity {entity!r}')
+            raise TypeError(f'{where}: unexpected launch entity {entity!r}')
     return nodes
 
 

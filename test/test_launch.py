@@ -217,24 +217,6 @@ def test_jepa_agent_run_refuses_a_real_robot_profile_without_model_dir(config):
     assert 'started' not in proc.stderr  # no node was started
 
 
-def test_undeclared_launch_argument_is_ignored_like_ros2_launch(evaluator):
-    plain = evaluator.evaluate_launch_file(LAUNCH / 'agent.launch.py', {'model_dir': MODEL})
-    extra = evaluator.evaluate_launch_file(LAUNCH / 'agent.launch.py',
-                                           {'model_dir': MODEL, 'robot_name': 'x'})
-    assert [from_launch(n) for n in extra] == [from_launch(n) for n in plain]
-
-
-def test_a_missing_parameter_file_is_skipped_like_ros2_launch(evaluator, tmp_path):
-    missing = tmp_path / 'nothing.yaml'
-    nodes = evaluator.evaluate_launch_file(LAUNCH / 'agent.launch.py',
-                                           {'model_dir': MODEL, 'config': str(missing)})
-    for node in nodes:
-        assert from_launch(node)['param_files'] == []
-        assert from_launch(node)['parameters']['use_sim_time'] is False  # still applied
-        if 'warnings' in node:  # the double keeps what the real launch logs
-            assert node['warnings'] == [f'Parameter file path is not a file: {missing}']
-
-
 def test_user_remap_wins_over_topic_defaults():
     nodes = launcher_nodes([str(REPO / 'config' / 'robot.yaml'), '--model-dir', MODEL,
                             '--remap', '/tf:=/robot/tf', '--remap', 'odom:=/odometry/filtered'])

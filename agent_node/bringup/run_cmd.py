@@ -63,7 +63,7 @@ def add_arguments(parser):
 # ----------------------------------------------------------------------------- planning
 
 def profile_arguments(args) -> tuple[str, dict, list]:
-    """(profile, overrides of node_sets arguments, extra remaps) from the command line."""
+    """(profile, overrides of the profile arguments, extra remaps) from the command line."""
     profile = args.profile or profiles.profile_for_config(args.config)
     overrides = {'config': str(pathlib.Path(args.config).resolve())}
     if args.model_dir is not None:

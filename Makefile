@@ -11,7 +11,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt setup.py setup.cfg package.xml
+$(STAMP): requirements.txt requirements-robot.txt requirements-training.txt constraints.txt setup.py setup.cfg package.xml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -53,6 +53,8 @@ setup(
             'sim_node = agent_node.sim_node:main',
             'world_model_node = agent_node.world_model_node:main',
             'planner_node = agent_node.planner_node:main',
+            'cmd_vel_relay = agent_node.cmd_vel_relay_node:main',
+            'nav2_goal_relay = agent_node.nav2_goal_relay_node:main',
             'jepa-agent = agent_node.cli:main',
         ],
     },

@@ -112,7 +112,7 @@ class PlannerNode(Node):
         self.create_subscription(PointCloud2, 'world_model/predicted_futures', self._on_futures,
                                  qos.reliable(depth=2))
         self.create_subscription(Odometry, 'odom', self._on_odom, qos.SENSOR)
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, reliable)
+        self.create_subscription(PoseStamped, 'planner/goal_pose', self._on_goal, reliable)
         self.create_subscription(PoseStamped, 'world_model/goal_pose_estimate',
                                  self._on_goal_estimate, reliable)
         self.create_subscription(Vector3Stamped, 'world_model/surprise', self._on_surprise,

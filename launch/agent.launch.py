@@ -12,8 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """The agent on a robot: world model + planner on the robot's camera, odometry and cmd_vel.
-ros2 launch jepa_agent agent.launch.py [model_dir:=DIR] [config:=FILE] [use_sim_time:=true]
+ros2 launch jepa_agent agent.launch.py model_dir:=DIR [config:=FILE] [use_sim_time:=true]
     [camera_topic:=...] [camera_info_topic:=...] [odom_topic:=...] [cmd_vel_topic:=...]
+
+model_dir is required: the shipped model was trained in the simulator, not on this robot.
 
 The nodes and their arguments (`ros2 launch jepa_agent agent.launch.py --show-args`) are
 defined once in agent_node.bringup.profiles (profile 'robot'), which

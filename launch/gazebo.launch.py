@@ -12,7 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """The agent on a Gazebo robot, through ros_gz_bridge (parameter_bridge), on simulation time.
-ros2 launch jepa_agent gazebo.launch.py [robot_name:=NAME] [bridge_config:=FILE] [model_dir:=DIR]
+ros2 launch jepa_agent gazebo.launch.py [robot_name:=NAME] [model_dir:=DIR] [config:=FILE]
+
+The bridge's topic arguments, the remaps and the odometry frame (<robot_name>/odom) follow
+robot_name; cmd_vel_relay between the planner and the bridge sends zero velocity when the
+planner's commands stop (Gazebo's DiffDrive would keep the last one).
 
 The nodes and their arguments (`ros2 launch jepa_agent gazebo.launch.py --show-args`) are
 defined once in agent_node.bringup.profiles (profile 'gazebo'), which

@@ -35,7 +35,8 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = 'jepa_agent'
-EXECUTABLES = ('sim_node', 'world_model_node', 'planner_node', 'jepa-agent')
+EXECUTABLES = ('sim_node', 'world_model_node', 'planner_node', 'cmd_vel_relay',
+               'nav2_goal_relay', 'jepa-agent')
 PYTHON_PACKAGES = ('agent_node', 'world_model')
 SOURCE_DIRS = ('agent_node', 'world_model', 'launch', 'config', 'models', 'resource')
 SOURCE_FILES = ('setup.py', 'setup.cfg', 'package.xml', 'LICENSE')

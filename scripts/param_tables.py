@@ -25,9 +25,7 @@ import importlib
 import pathlib
 import sys
 
-# the checkout beside this script, not whichever copy is installed
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # this checkout first
 from world_model.config import field_specs  # noqa: E402
 
 # (heading, [(module, class, ROS parameter prefix)])
@@ -38,6 +36,8 @@ NODES = [
                           ('world_model.memory.latent_store', 'MemoryConfig', 'memory.')]),
     ('planner_node', [('world_model.planning.planner_config', 'PlannerConfig', ''),
                       ('agent_node.planner_node', 'PlannerNodeConfig', '')]),
+    ('cmd_vel_relay', [('world_model.command_timeout', 'CommandTimeoutConfig', '')]),
+    ('nav2_goal_relay', [('world_model.goal_forwarding', 'GoalForwardingConfig', '')]),
 ]
 
 

@@ -155,7 +155,7 @@ def test_demo_runs_one_episode_and_writes_the_png(tiny_model, tmp_path, capsys):
 def test_jepa_agent_run_starts_and_stops_the_demo_node_set_cleanly(tmp_path):
     # the shipped config, with the latent memory in tmp_path instead of the user's ~/.ros
     config = yaml.safe_load((REPO / 'config' / 'sim_demo.yaml').read_text())
-    config['world_model_node']['ros__parameters']['memory'] = {
+    config['/**/world_model_node']['ros__parameters']['memory'] = {
         'path': str(tmp_path / 'memory.sqlite3')}
     config_path = tmp_path / 'sim_demo.yaml'
     config_path.write_text(yaml.safe_dump(config))

@@ -157,7 +157,8 @@ def test_sim_demo_nodes_run_with_prefixed_output_and_stop_on_sigint():
             config = yaml.safe_load(SIM_DEMO.read_text())
             declared = {name: declared_parameters(peer, name) for name in nodes}
         for name in nodes:
-            for key, value in flatten(config.get(name, {}).get('ros__parameters', {})).items():
+            section = config[f'/**/{name}']['ros__parameters']  # KeyError if the file drifts
+            for key, value in flatten(section).items():
                 assert declared[name].get(key) == value, f'{name}.{key}'
             assert declared[name]['use_sim_time'] is False
         if 'world_model_node' in nodes:
@@ -203,7 +204,7 @@ def test_sigterm_stops_all_nodes_with_exit_code_0():
 def test_a_node_that_dies_stops_the_others_and_fails_naming_it(tmp_path):
     nodes, _ = runnable_nodes()
     config = yaml.safe_load(SIM_DEMO.read_text())
-    config['sim_node']['ros__parameters']['image_width'] = 3  # below the allowed minimum of 8
+    config['/**/sim_node']['ros__parameters']['image_width'] = 3  # below the allowed minimum 8
     bad = tmp_path / 'sim_demo.yaml'
     bad.write_text(yaml.safe_dump(config))
     launcher = Launcher(bad, '--only', ','.join(nodes))

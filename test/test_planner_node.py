@@ -54,7 +54,7 @@ class FakeLoop:
         self.futures_pub = node.create_publisher(
             PointCloud2, prefix + 'world_model/predicted_futures', RELIABLE)
         self.odom_pub = node.create_publisher(Odometry, prefix + 'odom', qos_profile_sensor_data)
-        self.goal_pub = node.create_publisher(PoseStamped, prefix + 'goal_pose', RELIABLE)
+        self.goal_pub = node.create_publisher(PoseStamped, prefix + 'planner/goal_pose', RELIABLE)
         self.estimate_pub = node.create_publisher(
             PoseStamped, prefix + 'world_model/goal_pose_estimate', RELIABLE)
         self.surprise_pub = node.create_publisher(Vector3Stamped, prefix + 'world_model/surprise',

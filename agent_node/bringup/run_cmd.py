@@ -19,6 +19,9 @@ agent_node.bringup.profiles, as in launch/*.launch.py, so both start the same se
     jepa-agent run config/sim_demo.yaml
     jepa-agent run my_robot.yaml --profile robot --model-dir models/mine --remap odom:=/wheel_odom
 
+The robot, nav2 and nav2_goal profiles refuse to start without --model-dir: the shipped model
+was trained in the simulator.
+
 Each node's output is forwarded line by line with a `[node_name]` prefix. SIGINT or SIGTERM stops
 all nodes (SIGINT to each, then SIGTERM, then SIGKILL after a timeout) and exits 0; a node that
 exits on its own stops the others and makes the command exit 1, naming the node.
@@ -31,32 +34,25 @@ import sys
 import yaml
 
 from agent_node.bringup import profiles
-from agent_node.bringup.supervisor import (
-    Child,
-    LaunchError,
-    Supervisor,
-    executable_for,
-    ros_arguments,
-)
+from agent_node.bringup.supervisor import Child, LaunchError, Supervisor, node_command
 
 NAME = 'jepa-agent run'
 EXIT_USAGE = 2
 
 
 def add_arguments(parser):
-    parser.add_argument('config', help='ROS parameters YAML: config/robot.yaml, '
-                        'config/sim_demo.yaml, config/gazebo.yaml or your copy of one')
+    parser.add_argument('config', help='ROS parameters YAML: config/<profile>.yaml '
+                        f'({", ".join(profiles.PROFILES)}) or your copy of one')
     parser.add_argument('--profile', choices=profiles.PROFILES,
-                        help='which nodes to start; default: the config file name '
-                        '(robot / sim_demo / gazebo)')
-    parser.add_argument('--model-dir', help='exported world model directory (default: the '
-                        'installed share/jepa_agent/models/default)')
+                        help='which nodes to start; default: the config file name')
+    parser.add_argument('--model-dir', help='exported world model directory; required by '
+                        'the robot, nav2 and nav2_goal profiles (sim_demo and gazebo default '
+                        'to the shipped, simulator-trained share/jepa_agent/models/default)')
     parser.add_argument('--use-sim-time', action=argparse.BooleanOptionalAction, default=None,
                         help='follow /clock (default: on for gazebo, off otherwise)')
     parser.add_argument('--remap', action='append', default=[], metavar='FROM:=TO',
                         help='topic remapping for our nodes, e.g. odom:=/wheel_odom (repeatable)')
     parser.add_argument('--robot-name', help='gazebo profile: Gazebo model name of the robot')
-    parser.add_argument('--bridge-config', help='gazebo profile: ros_gz_bridge YAML')
     parser.add_argument('--only', metavar='NODE[,NODE...]',
                         help="start only these nodes of the profile, e.g. 'sim_node'")
     parser.add_argument('--shutdown-timeout', type=float, default=5.0,
@@ -67,22 +63,19 @@ def add_arguments(parser):
 # ----------------------------------------------------------------------------- planning
 
 def profile_arguments(args) -> tuple[str, dict, list]:
-    """(profile, overrides of node_sets arguments, extra remaps) from the command line."""
+    """(profile, overrides of the profile arguments, extra remaps) from the command line."""
     profile = args.profile or profiles.profile_for_config(args.config)
     overrides = {'config': str(pathlib.Path(args.config).resolve())}
     if args.model_dir is not None:
         overrides['model_dir'] = str(pathlib.Path(args.model_dir).resolve())
     if args.use_sim_time is not None:
         overrides['use_sim_time'] = 'true' if args.use_sim_time else 'false'
-    for option, key in (('robot_name', 'robot_name'), ('bridge_config', 'bridge_config')):
-        value = getattr(args, option, None)
-        if value is None:
-            continue
+    if getattr(args, 'robot_name', None) is not None:
         if profile != 'gazebo':
-            raise LaunchError(f'--{option.replace("_", "-")} only applies to the gazebo profile, '
-                              f'not {profile!r}')
-        overrides[key] = str(pathlib.Path(value).resolve()) if key == 'bridge_config' else value
-    topic_argument = {topic: arg for arg, topic in profiles.TOPIC_ARGUMENTS}
+            raise LaunchError(f'--robot-name only applies to the gazebo profile, not '
+                              f'{profile!r}')
+        overrides['robot_name'] = args.robot_name
+    topic_argument = {topic: arg for arg, topic in profiles.topic_arguments(profile)}
     extra = []
     for rule in args.remap:
         src, sep, dst = rule.partition(':=')
@@ -133,10 +126,17 @@ def check_config(path, profile: str, specs) -> list[str]:
         if not isinstance(body, dict) or 'ros__parameters' not in body:
             raise LaunchError(f'config file {str(path)!r}: section {section!r} has no '
                               f'ros__parameters mapping')
-        plain = str(section).lstrip('/')
-        if '*' not in plain and plain not in names:
+        section = str(section)
+        node = section.rsplit('/', 1)[-1]
+        if '*' in node:
+            continue
+        if node not in names:
             warnings.append(f'config section {section!r} in {path} matches no node of profile '
                             f'{profile!r} (nodes: {", ".join(names)})')
+        elif not section.startswith('/**/'):
+            # rcl matches 'name:' only against the fully qualified /name.
+            warnings.append(f'config section {section!r} in {path} applies only outside a '
+                            f'namespace; write /**/{node}: to match it in any namespace')
     return warnings
 
 
@@ -146,15 +146,10 @@ def run(args) -> int:
     try:
         profile, values, specs = plan(args)
         warnings = check_config(values['config'], profile, specs)
-        if profile == 'gazebo':
-            if not pathlib.Path(values['bridge_config']).is_file():
-                raise LaunchError(f'bridge config {values["bridge_config"]!r} does not exist')
-            warnings += [f'gazebo: {p}' for p in profiles.bridge_problems(values)]
         if any('model_dir' in s.parameters for s in specs):
             if not pathlib.Path(values['model_dir']).is_dir():
                 warnings.append(f'model_dir {values["model_dir"]!r} does not exist')
-        children = [Child(spec.name, executable_for(spec) + ros_arguments(spec))
-                    for spec in specs]
+        children = [Child(spec.name, node_command(spec)) for spec in specs]
     except LaunchError as exc:
         print(f'{NAME}: error: {exc}', file=sys.stderr)
         return EXIT_USAGE

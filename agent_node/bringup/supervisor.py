@@ -50,6 +50,11 @@ def ros_arguments(spec) -> list[str]:
     return out
 
 
+def node_command(spec) -> list[str]:
+    """The whole command line of a node: program, its own arguments, then --ros-args."""
+    return executable_for(spec) + list(spec.arguments) + ros_arguments(spec)
+
+
 def executable_for(spec) -> list[str]:
     """The program to run: our nodes through this interpreter, others from the ament index."""
     if spec.module is not None:

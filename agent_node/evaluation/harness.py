@@ -331,7 +331,7 @@ def node_parameters(config: MissionConfig, memory_path: str, base_config=None,
 def sim_config_of(parameters: dict) -> SimConfig:
     """The SimConfig that sim_node builds from a parameters file's '/**' and sim_node sections."""
     values = {}
-    for section in ('/**', 'sim_node', '/sim_node'):
+    for section in ('/**', '/**/sim_node', 'sim_node', '/sim_node'):
         values.update((parameters.get(section) or {}).get('ros__parameters') or {})
     names = {f.name for f in dataclasses.fields(SimConfig)}
     return from_dict(SimConfig, {k: v for k, v in values.items() if k in names})

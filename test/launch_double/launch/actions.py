@@ -15,7 +15,9 @@
 launch files in tests only.
 
 Actions: DeclareLaunchArgument (sets its launch configuration from the given arguments or its
-default, in declaration order, like the real action).
+default, in declaration order, like the real action). Messages and exception types follow
+launch's jazzy branch (ros2/launch 09403fcebedb68dd259e9ab6b35bd8712b6596ec,
+launch/actions/declare_launch_argument.py).
 """
 
 from launch.substitutions import normalize_to_list_of_substitutions, perform_substitutions
@@ -37,11 +39,10 @@ class DeclareLaunchArgument:
     def execute(self, context):
         if self.name not in context.launch_configurations:
             if self.default_value is None:
-                raise RuntimeError(f"Included launch description missing required argument "
-                                   f"'{self.name}' (description: '{self.description}')")
+                raise RuntimeError(f'Required launch argument "{self.name}" was not provided.')
             context.launch_configurations[self.name] = perform_substitutions(
                 context, self.default_value)
         value = context.launch_configurations[self.name]
         if self.choices is not None and value not in self.choices:
-            raise RuntimeError(f"Argument '{self.name}' provided value '{value}' is not valid. "
+            raise RuntimeError(f'Argument "{self.name}" provided value "{value}" is not valid. '
                                f'Valid options are: {self.choices}')

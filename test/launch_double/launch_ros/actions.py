@@ -16,9 +16,21 @@ launch files in tests only.
 
 launch_ros.actions.Node with the real keyword arguments. execute() evaluates the substitutions
 the way launch_ros does and records the result in `evaluated` (a dict) instead of starting a
-process: parameter dict values that are substitutions are performed and then YAML-parsed
-(so 'true' becomes a bool), plain values are kept, other parameter entries are file paths.
+process. Behaviour copied from launch_ros's jazzy branch (ros2/launch_ros
+62c56e53e86812023697fe330c83d327f54e7b18: actions/node.py, utilities/normalize_parameters.py,
+utilities/evaluate_parameters.py):
+- the node name must be a valid ROS name (rclpy's validate_node_name raises otherwise);
+- a parameter file that does not exist is skipped with a warning ('Parameter file path is not a
+  file: ...'), not an error; the warning is also kept in evaluated['warnings'];
+- a parameter dict value that is a substitution is performed and YAML-parsed ('' stays '',
+  'true' becomes True); a result that is not a scalar or a non-empty uniform list raises
+  TypeError, as does an empty list value or a list of mixed types;
+- plain str, bool, int and float values are kept; an int/float list becomes floats.
 """
+
+import logging
+import os
+import re
 
 from launch.substitutions import (
     Substitution,
@@ -26,6 +38,13 @@ from launch.substitutions import (
     perform_substitutions,
 )
 import yaml
+
+_LOGGER = logging.getLogger('launch_ros.actions.node')
+_NODE_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
+
+class InvalidNodeNameException(ValueError):  # noqa: N818 (rclpy's name)
+    """rclpy.exceptions.InvalidNodeNameException: raised by validate_node_name."""
 
 # Keyword arguments launch_ros.actions.Node passes on to launch.actions.ExecuteProcess.
 _EXECUTE_PROCESS_KWARGS = {
@@ -59,12 +78,22 @@ class Node:
         def text(value):
             return None if value is None else perform_substitutions(context, value)
 
-        entries = []
+        name = text(self.name)
+        if name is not None and not _NODE_NAME.fullmatch(name):
+            raise InvalidNodeNameException(f'Invalid node name: {name!r}: node names must be '
+                                           f'non-empty, alphanumerics and underscores, not '
+                                           f'starting with a number')
+        entries, warnings = [], []
         for entry in self.parameters:
             if isinstance(entry, dict):
                 entries.append(('dict', _evaluate_parameter_dict(context, entry)))
-            else:
-                entries.append(('file', text(entry)))
+                continue
+            path = os.path.abspath(text(entry))  # launch_ros evaluates files to a Path
+            if not os.path.isfile(path):
+                warnings.append(f'Parameter file path is not a file: {path}')
+                _LOGGER.warning(warnings[-1])
+                continue
+            entries.append(('file', path))
         remaps = []
         for rule in self.remappings:
             src, dst = rule
@@ -72,32 +101,49 @@ class Node:
         self.evaluated = {
             'package': text(self.package),
             'executable': text(self.executable),
-            'name': text(self.name),
+            'name': name,
             'namespace': text(self.namespace),
             'parameter_entries': entries,
             'remappings': remaps,
             'ros_arguments': [text(a) for a in self.ros_arguments],
             'arguments': [text(a) for a in self.arguments],
             'output': self.kwargs.get('output'),
+            'warnings': warnings,
         }
 
 
-def _evaluate_value(context, value):
-    if isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, str):
-        return value  # launch_ros keeps plain strings as strings
+def _uniform(items, name):
+    """A non-empty list of one scalar type (ints and floats: floats), else TypeError."""
+    kinds = {type(i) for i in items}
+    if not items or not kinds <= {bool, int, float, str} or (
+            len(kinds) > 1 and kinds != {int, float}):
+        raise TypeError(f'Expected a non-empty sequence, with items of uniform type. Allowed '
+                        f'sequence item types are bool, int, float, str. Got inconsistent input '
+                        f'for "{name}"')
+    return [float(i) for i in items] if kinds == {int, float} else list(items)
+
+
+def _evaluate_value(context, value, name):
+    if isinstance(value, (bool, int, float, str)):
+        return value  # launch_ros keeps plain values (a str goes through yaml.dump and back)
     if isinstance(value, Substitution) or (
-            isinstance(value, (list, tuple)) and any(isinstance(v, Substitution) for v in value)):
+            isinstance(value, (list, tuple)) and value
+            and any(isinstance(v, Substitution) for v in value)):
         performed = perform_substitutions(context, normalize_to_list_of_substitutions(value))
         try:
-            parsed = yaml.safe_load(performed)
+            parsed = yaml.safe_load(performed or "''")
         except yaml.YAMLError:
-            return performed
-        return parsed if isinstance(parsed, (bool, int, float, str)) else performed
+            raise TypeError(f'Unable to parse the value of parameter {name} as yaml') from None
+        if isinstance(parsed, (bool, int, float, str)):
+            return parsed
+        if isinstance(parsed, list):
+            return _uniform(parsed, name)
+        raise TypeError(f'Allowed value types are bytes, bool, int, float, str, Sequence[bool], '
+                        f'Sequence[int], Sequence[float], Sequence[str]. Got {type(parsed)} for '
+                        f'"{name}"')
     if isinstance(value, (list, tuple)):
-        return [_evaluate_value(context, v) for v in value]
-    raise TypeError(f'unsupported parameter value {value!r}')
+        return _uniform(list(value), name)
+    raise TypeError(f'Unexpected type for parameter value {value!r}')
 
 
 def _evaluate_parameter_dict(context, parameters, prefix=''):
@@ -107,5 +153,5 @@ def _evaluate_parameter_dict(context, parameters, prefix=''):
         if isinstance(value, dict):
             out.update(_evaluate_parameter_dict(context, value, prefix=name + '.'))
         else:
-            out[name] = _evaluate_value(context, value)
+            out[name] = _evaluate_value(context, value, name)
     return out

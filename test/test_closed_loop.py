@@ -82,6 +82,39 @@ def test_agent_reaches_a_near_image_goal_and_its_nodes_stop_cleanly():
     assert harness.clean_stop, f'a node did not stop on SIGINT; see {harness.log_path}'
 
 
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_node_dying_between_episodes_is_restarted_and_the_episode_rerun(tmp_path):
+    from world_model.envs import SimConfig
+    from world_model.evaluation.episodes import plan_episodes
+    from world_model.evaluation.retry import run_episodes
+
+    config = HarnessConfig(layout='open', budget=5)
+    specs = plan_episodes(config, SimConfig(), 3, seed=2)
+    finished = []
+
+    def kill_sim_node_after_the_first_episode(record):
+        finished.append(record)
+        if len(finished) == 1:
+            child = harness.nodes.supervisor.children[0]
+            assert child.name == 'sim_node'
+            os.killpg(child.proc.pid, signal.SIGKILL)
+            child.proc.wait(10)
+
+    with EvaluationHarness(config, 'random', workdir=tmp_path, domain_id=_domain()) as harness:
+        records = run_episodes(harness, specs, config.retries,
+                               on_episode=kill_sim_node_after_the_first_episode)
+    assert [r.spec.index for r in records] == [0, 1, 2]
+    assert harness.restarts == 1
+    assert records[0].retries == 0 and records[2].retries == 0
+    assert records[1].retries == 1, records[1].infrastructure_errors
+    assert 'sim_node was killed by SIGKILL' in records[1].infrastructure_errors[0]
+    for record in records:  # the rerun is a whole episode from its start pose
+        assert record.end_reason in ('reached', 'budget')
+        np.testing.assert_allclose(record.poses()[0], record.spec.start, atol=1e-6)
+    assert harness.clean_stop, f'the restarted sim_node did not stop on SIGINT: {tmp_path}'
+
+
 @pytest.fixture(scope='module')
 def tiny_model(tmp_path_factory):
     from test_export import export_tiny

@@ -162,6 +162,8 @@ class EpisodeOrchestrator:
 
     def call(self, client, request, what: str, timeout: float = 20.0, check=None):
         """The service's answer; HarnessError (restart needed) if it is absent or silent."""
+        if check is not None:
+            check()  # a dead server can still look available until discovery notices
         if not client.wait_for_service(timeout_sec=timeout):
             raise HarnessError(f'service {client.srv_name} is not available ({what})',
                                restart=True)

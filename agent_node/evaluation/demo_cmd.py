@@ -35,7 +35,7 @@ from world_model.envs.diff_drive_sim import episode_layout
 from world_model.envs.sim_config import LAYOUT_NAMES
 from world_model.evaluation.episodes import plan_episodes
 from world_model.evaluation.protocol import HarnessConfig
-from world_model.evaluation.retry import InfrastructureError
+from world_model.evaluation.retry import InfrastructureError, run_with_retries
 from world_model.planning.planner_config import PLANNER_METHODS
 
 NAME = 'jepa-agent demo'
@@ -80,6 +80,24 @@ class _Printer:
     def __call__(self, record, step, distance):
         if step % self.every == 0:
             print(progress_line(record, step, distance, self.budget, self.every), flush=True)
+
+
+class _ShowingProgress:
+    """The harness as an episode runner whose episodes print progress lines."""
+
+    def __init__(self, harness: EvaluationHarness, on_step):
+        self.harness, self.on_step = harness, on_step
+
+    def run_episode(self, spec):
+        return self.harness.run_episode(spec, on_step=self.on_step)
+
+    def restart(self):
+        self.harness.restart()
+
+
+def _announce_retry(spec, error):
+    print(f'{NAME}: infrastructure failure, running the episode again: '
+          f'{str(error).splitlines()[0]}', flush=True)
 
 
 def demo_figure(record, layout, threshold: float, title: str):
@@ -167,7 +185,8 @@ def run(args) -> int:
                   f'layout {config.layout!r}, start ({spec.start[0]:.2f}, {spec.start[1]:.2f}), '
                   f'goal image rendered at ({spec.goal[0]:.2f}, {spec.goal[1]:.2f}), '
                   f'{spec.distance:.2f} m away', flush=True)
-            record = harness.run_episode(spec, on_step=_Printer(config.budget))
+            runner = _ShowingProgress(harness, _Printer(config.budget))
+            record = run_with_retries(runner, spec, config.retries, on_retry=_announce_retry)
     except InfrastructureError as exc:
         print(f'{NAME}: error: {exc}', file=sys.stderr)
         return 1

@@ -66,7 +66,7 @@ def add_arguments(parser):
                         default=(DEFAULTS['goal_min_distance'], DEFAULTS['goal_max_distance']),
                         metavar=('MIN', 'MAX'),
                         help='start-goal straight-line distance range [m] (default '
-                             '%(default)s)')
+                             f'{DEFAULTS["goal_min_distance"]} {DEFAULTS["goal_max_distance"]})')
     parser.add_argument('--policies', default=','.join(POLICIES),
                         help='comma-separated subset of agent,random (default both)')
     parser.add_argument('--report', default='out/closed_loop.json', metavar='REPORT.json',

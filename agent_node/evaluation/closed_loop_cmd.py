@@ -203,7 +203,7 @@ class _Progress:
 
     def retry(self, spec, error):
         self.bar.write(f'episode {spec.index}: infrastructure failure, running it again: '
-                       f'{str(error).splitlines()[0]}')
+                       f'{str(error).splitlines()[0]}', file=sys.stderr)
 
     def close(self):
         self.bar.close()

@@ -18,15 +18,18 @@ candidates against the goal (odom frame), do one MPPI / CEM update, publish the 
 cmd_vel and the next candidates on planner/proposal (which the world model rolls out next).
 A watchdog on the steady clock (real time even under use_sim_time) stops the robot when the
 futures or odometry go stale or the world model is surprised.
+
+The decisions (which goal is active, whether the robot may drive, when to stop or restart the
+MPC) are made by world_model.planning.decision.PlannerDecider without ROS; this node converts
+messages, hands them to it and carries out what it decides. The cmd_vel type is checked
+against the topic's subscribers (agent_node.ros.cmd_vel_output): a mismatch is an ERROR on
+/diagnostics, or a switch of type with cmd_vel_match_subscribers.
 """
 
-import collections
 import dataclasses
-import math
 import sys
-import time
 
-from geometry_msgs.msg import PoseStamped, Twist, TwistStamped, Vector3Stamped
+from geometry_msgs.msg import PoseStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
@@ -38,60 +41,43 @@ from std_msgs.msg import Empty, Float32MultiArray, String
 from agent_node.conversions.futures import decode_futures, encode_proposal
 from agent_node.conversions.outputs import pose_of, set_pose
 from agent_node.ros import qos
-from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
+from agent_node.ros.cmd_vel_output import CmdVelOutput
+from agent_node.ros.diagnostics import BurstCounter, BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
-from world_model import geometry
-from world_model.config import ConfigError, param
+from world_model.config import param
+from world_model.planning.decision import (
+    ESTIMATE,
+    EXPLICIT,
+    Decision,
+    DecisionConfig,
+    PlannerDecider,
+)
 from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
-from world_model.planning.status import (
-    FUTURES_STALE,
-    GOAL_REACHED,
-    IDLE,
-    ODOM_STALE,
-    PLANNING,
-    SURPRISED,
-    WATCHDOG_STATES,
-)
-
-RATE_WINDOW_S = 2.0
+from world_model.planning.status import WATCHDOG_STATES
 
 
 @dataclasses.dataclass
-class PlannerNodeConfig:
-    """Topics, frames and the safety watchdog of the planner node (planning: PlannerConfig)."""
+class PlannerNodeConfig(DecisionConfig):
+    """Parameters of the planner node: the decision rules (DecisionConfig), topics, timers."""
 
     cmd_vel_stamped: bool = param(False, help='publish geometry_msgs/TwistStamped on cmd_vel '
-                                              '(Nav2 from Kilted) instead of Twist')
-    futures_timeout_s: float = param(0.15, lo=0.01, hi=10.0,
-                                     help='stop when no predicted futures for this long '
-                                          '[s, steady clock]')
-    odom_timeout_s: float = param(0.3, lo=0.01, hi=10.0,
-                                  help='stop when no odometry for this long [s, steady clock]')
+                                              '(ros2_controllers on Jazzy, Nav2 from Kilted) '
+                                              'instead of Twist')
+    cmd_vel_match_subscribers: bool = param(False,
+                                            help='switch cmd_vel to Twist or TwistStamped when '
+                                                 'all its subscribers take that type '
+                                                 '(otherwise a mismatch is only an ERROR on '
+                                                 '/diagnostics)')
     watchdog_rate_hz: float = param(50.0, lo=5.0, hi=1000.0,
                                     help='how often the watchdog checks freshness [Hz]')
-    # Normal driving stays below 5 in 99.8% of frames, a kidnapped robot reads 11 or more
-    # (scripts/eval_surprise.py, BENCHMARKS.md); at 3.0 about 1% of frames stopped the robot.
-    surprise_threshold: float = param(5.0, lo=0.0, hi=1e6,
-                                      help='stop when the normalised surprise exceeds this')
-    surprise_resume_threshold: float = param(2.0, lo=0.0, hi=1e6,
-                                             help='resume once surprise stays below this ...')
-    resume_cycles: int = param(5, lo=1, hi=100000,
-                               help='... for this many consecutive surprise messages')
-    base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
-    odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
     seed: int = param(0, lo=0, hi=2**31 - 1, help='seed of the candidate sampling')
     publish_plan: bool = param(True, help='publish planner/plan (nav_msgs/Path) for RViz')
     diagnostics_period_s: float = param(1.0, lo=0.1, hi=60.0,
-                                        help='period of /diagnostics [s, steady clock]')
-
-    def check(self):
-        if self.surprise_resume_threshold > self.surprise_threshold:
-            raise ConfigError(f'parameter surprise_resume_threshold='
-                              f'{self.surprise_resume_threshold} is out of range: allowed '
-                              f'[0.0, surprise_threshold={self.surprise_threshold}]')
+                                        help='period of /diagnostics and of the cmd_vel type '
+                                             'check [s, steady clock]')
 
 
 READ_ONLY = ('cmd_vel_stamped', 'watchdog_rate_hz', 'base_frame', 'odom_frame', 'seed',
@@ -106,27 +92,18 @@ class PlannerNode(Node):
         self.planner_config = declare_config(self, PlannerConfig)
         self.config = declare_config(self, PlannerNodeConfig, read_only=READ_ONLY)
         self.mpc = LatentMPC(self.planner_config, seed=self.config.seed)
+        self.decider = PlannerDecider(self.planner_config, self.config)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-
-        self.state = IDLE
-        self.goal = None  # (x, y, yaw) in the odom frame
-        self.goal_source = None  # 'explicit' (goal_pose) or 'estimate' (world model)
-        self.goal_reached = False
-        self.odom_pose = None
-        self.futures_time = None  # steady-clock arrival times
-        self.odom_time = None
-        self.surprised = False
-        self.calm_messages = 0
-        self.last_surprise = math.nan
-        self.last_cost = math.nan
-        self.cycles = 0
-        self._cycle_times = collections.deque(maxlen=2000)  # steady seconds, for plan_rate_hz
-        self.watchdog_trips = 0
+        self.last_cost = float('nan')
+        self.cmd_vel_problem = None  # why cmd_vel cannot reach its subscribers, if it cannot
         self.errors = BurstLogger(self)  # kinds: futures, odom, goal, surprise, cycle
+        # Logged at ERROR from its own call site: rclpy refuses a second severity at one call
+        # site, and BurstLogger logs all of its kinds from one.
+        self.cmd_vel_mismatches = BurstCounter()
 
         reliable, latched = qos.reliable(), qos.latched()
-        twist_type = TwistStamped if self.config.cmd_vel_stamped else Twist
-        self.cmd_pub = self.create_publisher(twist_type, 'cmd_vel', reliable)
+        self.cmd_vel = CmdVelOutput(self, 'cmd_vel', self.config.cmd_vel_stamped,
+                                    self.config.base_frame, reliable)
         self.proposal_pub = self.create_publisher(Float32MultiArray, 'planner/proposal',
                                                   reliable)
         self.status_pub = self.create_publisher(String, 'planner/status', latched)
@@ -145,6 +122,8 @@ class PlannerNode(Node):
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(1.0 / self.config.watchdog_rate_hz, self._on_watchdog,
                           clock=self.steady)
+        self.create_timer(self.config.diagnostics_period_s, self._check_cmd_vel,
+                          clock=self.steady)
         # Re-armed by every futures message, so it fires right at the futures timeout.
         self.futures_deadline = self.create_timer(self.config.futures_timeout_s,
                                                   self._on_watchdog, clock=self.steady)
@@ -154,7 +133,7 @@ class PlannerNode(Node):
         self._publish_status()
         self.get_logger().info(
             f'planner ready: {self.planner_config.method} K={self.planner_config.num_samples} '
-            f'H={self.planner_config.horizon}, cmd_vel as {twist_type.__name__}')
+            f'H={self.planner_config.horizon}, cmd_vel as {self.cmd_vel.type_name}')
 
     # -- parameters ---------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -166,150 +145,83 @@ class PlannerNode(Node):
             return result
         if planner != self.planner_config:
             self.mpc.reconfigure(planner)
-            self.planner_config = planner
+            self.planner_config = self.decider.planner_config = planner
         if node_config.futures_timeout_s != self.config.futures_timeout_s:
             self.destroy_timer(self.futures_deadline)
             self.futures_deadline = self.create_timer(node_config.futures_timeout_s,
                                                       self._on_watchdog, clock=self.steady)
-        self.config = node_config
+        self.config = self.decider.config = node_config
         return SetParametersResult(successful=True)
 
-    # -- inputs -------------------------------------------------------------------------------
+    # -- inputs: each one goes to the decider, whose decision is carried out -----------------
     def _on_odom(self, msg: Odometry):
-        pose = pose_of(msg.pose.pose)
-        if not np.isfinite(pose).all():
-            self.errors.warning('odom', 'ignoring odometry with a non-finite pose')
-            return
-        self.odom_pose = pose
-        self.odom_time = time.monotonic()
-        if self.goal is not None and not self.goal_reached and self.goal_distance() < \
-                self.planner_config.goal_tolerance:
-            self.goal_reached = True
-            self.get_logger().info(f'goal reached: {np.round(self.goal, 3).tolist()}')
-        self._update_state()
-
-    def _goal_in_odom(self, msg: PoseStamped, what: str):
-        """(x, y, yaw) of a goal in the odom frame, or None (counted and logged) if unusable."""
-        goal = pose_of(msg.pose)
-        frame = msg.header.frame_id
-        bad = None
-        if not np.isfinite(goal).all():
-            bad = f'{what} has a non-finite pose'
-        elif frame == self.config.base_frame:
-            if self.odom_pose is None:
-                bad = f'{what} in {frame!r} needs odometry first'
-            else:  # relative goal: place it with the current odometry pose
-                goal = geometry.compose(self.odom_pose, goal)
-        elif frame not in ('', self.config.odom_frame):
-            bad = (f'{what} frame_id {frame!r} is neither {self.config.odom_frame!r} nor '
-                   f'{self.config.base_frame!r} (no tf here)')
-        if bad:
-            self.errors.warning('goal', f'ignoring {bad}')
-            return None
-        return goal
-
-    def _set_goal(self, goal, source):
-        self.goal, self.goal_source, self.goal_reached = goal, source, False
-        self.get_logger().info(f'new {source} goal: {np.round(goal, 3).tolist()}')
-        if self.odom_pose is not None and self.goal_distance() < \
-                self.planner_config.goal_tolerance:
-            self.goal_reached = True
-        self._update_state()
+        self._carry_out(self.decider.on_odom(pose_of(msg.pose.pose)))
 
     def _on_goal(self, msg: PoseStamped):
-        goal = self._goal_in_odom(msg, 'goal_pose')
-        if goal is not None:
-            self._set_goal(goal, 'explicit')
+        self._carry_out(self.decider.on_goal(pose_of(msg.pose), msg.header.frame_id, EXPLICIT))
 
     def _on_goal_estimate(self, msg: PoseStamped):
-        goal = self._goal_in_odom(msg, 'goal_pose_estimate')
-        if goal is None:
-            return
-        if self.goal_source == 'explicit' and not self.goal_reached:
-            return  # an explicit goal outranks the world model's estimate
-        if self.goal is not None and self.goal_reached and np.hypot(
-                *(goal[:2] - self.goal[:2])) < self.planner_config.goal_hold_radius:
-            return  # the estimate of the goal just reached, a little refined: stay put
-        if self.goal_source == 'estimate' and not self.goal_reached:
-            self.goal = goal  # refinement of the goal being pursued
-            return
-        self._set_goal(goal, 'estimate')
+        self._carry_out(self.decider.on_goal(pose_of(msg.pose), msg.header.frame_id, ESTIMATE))
 
     def _on_surprise(self, msg: Vector3Stamped):
-        value = msg.vector.x
-        if not math.isfinite(value):
-            self.errors.warning('surprise', f'ignoring non-finite surprise {value!r}')
-            return
-        self.last_surprise = value
-        if value > self.config.surprise_threshold:
-            if not self.surprised:
-                self.get_logger().warning(f'surprise {value:.2f} > '
-                                          f'{self.config.surprise_threshold}: stopping')
-            self.surprised, self.calm_messages = True, 0
-        elif self.surprised:
-            calm = value < self.config.surprise_resume_threshold
-            self.calm_messages = self.calm_messages + 1 if calm else 0
-            if self.calm_messages >= self.config.resume_cycles:
-                self.surprised = False
-                self.get_logger().info('surprise settled: resuming')
-        self._update_state()
+        self._carry_out(self.decider.on_surprise(msg.vector.x))
 
     def _on_cancel(self, _msg: Empty):
-        self.goal, self.goal_source, self.goal_reached = None, None, False
-        self._update_state()
+        self._carry_out(self.decider.on_cancel())
+
+    def _on_watchdog(self):
+        self._carry_out(self.decider.tick())
 
     def _on_futures(self, msg: PointCloud2):
         try:
             futures = decode_futures(msg)
-            if futures.frame_id not in ('', self.config.odom_frame):
-                raise ValueError(f'frame_id {futures.frame_id!r} is not the odom frame '
-                                 f'{self.config.odom_frame!r}')
         except ValueError as exc:
             self.errors.warning('futures', f'ignoring bad predicted futures: {exc}')
             return
-        self.futures_time = time.monotonic()
+        decision = self._carry_out(self.decider.on_futures(futures.frame_id))
+        if decision.rejected:
+            return
         self.futures_deadline.reset()
-        self._update_state()
-        if self.state != PLANNING:
+        if not decision.plan:
             return
         try:
-            self._plan_cycle(futures)
+            self._plan_cycle(futures, decision.goal)
         except (ValueError, FloatingPointError) as exc:  # never die on a bad cycle
             self.errors.error('cycle', f'planning cycle failed: {exc}')
 
-    # -- planning -----------------------------------------------------------------------------
-    def goal_distance(self) -> float:
-        if self.goal is None or self.odom_pose is None:
-            return math.nan
-        return float(np.hypot(*(self.odom_pose[:2] - self.goal[:2])))
+    def _carry_out(self, decision: Decision) -> Decision:
+        if decision.stop:
+            self.stop_robot()
+        if decision.rejected:
+            self.errors.warning(*decision.rejected)
+        for level, line in decision.notes:
+            # One call site per severity: rclpy refuses a severity change at a call site.
+            if level == 'warning':
+                self.get_logger().warning(line)
+            else:
+                self.get_logger().info(line)
+        if decision.restart:
+            self.mpc.reset((0.0, 0.0))
+            self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
+        if decision.changed:
+            self._publish_status()
+        return decision
 
-    def _plan_cycle(self, futures):
-        costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, self.goal,
+    # -- planning -----------------------------------------------------------------------------
+    def _plan_cycle(self, futures, goal):
+        costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, goal,
                                  futures.goal_dist, futures.uncertainty, futures.collision,
                                  self.mpc.last_command)
         command = self.mpc.update(futures.actions, costs)
         # Proposal first: the command may trigger the next camera frame (a lockstep simulator),
         # which must be rolled out with this proposal, not the previous one.
         self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
-        self._publish_cmd(command)
-        self.cycles += 1
-        self._cycle_times.append(time.monotonic())
+        self.cmd_vel.publish(*command)
+        self.decider.cycle_planned()
         weights = self.mpc.weights
         self.last_cost = float(np.dot(weights, costs))
         if self.config.publish_plan:
             self._publish_plan(futures, weights)
-
-    def _publish_cmd(self, command):
-        twist = Twist()
-        twist.linear.x, twist.angular.z = float(command[0]), float(command[1])
-        if self.config.cmd_vel_stamped:
-            msg = TwistStamped()
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = self.config.base_frame
-            msg.twist = twist
-            self.cmd_pub.publish(msg)
-        else:
-            self.cmd_pub.publish(twist)
 
     def _publish_plan(self, futures, weights):
         """The weights' mean of the predicted poses: where the new nominal plan should go."""
@@ -326,72 +238,53 @@ class PlannerNode(Node):
             path.poses.append(pose)
         self.plan_pub.publish(path)
 
-    # -- state machine and watchdog ------------------------------------------------------------
-    def _desired_state(self) -> str:
-        now = time.monotonic()
-        if self.goal is None:
-            return IDLE
-        if self.goal_reached:
-            return GOAL_REACHED
-        if self.odom_time is None or now - self.odom_time >= self.config.odom_timeout_s:
-            return ODOM_STALE
-        if self.futures_time is None or now - self.futures_time >= self.config.futures_timeout_s:
-            return FUTURES_STALE
-        if self.surprised:
-            return SURPRISED
-        return PLANNING
-
-    def _update_state(self):
-        state = self._desired_state()
-        if state == self.state:
-            return
-        previous, self.state = self.state, state
-        if previous == PLANNING:
-            self._publish_cmd((0.0, 0.0))  # safety first: no acceleration limit on stopping
-            if state in WATCHDOG_STATES:
-                self.watchdog_trips += 1
-                self.get_logger().warning(f'{state}: zero velocity sent')
-        if state == PLANNING:
-            # Restart from rest: the previous plan assumed motion that did not happen.
-            self.mpc.reset((0.0, 0.0))
-            self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
-        self._publish_status()
-
-    def _on_watchdog(self):
-        self._update_state()
+    # -- status -------------------------------------------------------------------------------
+    def _check_cmd_vel(self):
+        """Do cmd_vel's subscribers take the type published? (A mismatch never connects.)"""
+        mismatch, switched_from = self.cmd_vel.check(self.config.cmd_vel_match_subscribers)
+        if switched_from:
+            self.get_logger().warning(
+                f'cmd_vel: switched from {switched_from} to {self.cmd_vel.type_name}, the type '
+                f'its subscribers take (cmd_vel_match_subscribers)')
+        self.cmd_vel_problem = mismatch and mismatch.describe('cmd_vel_stamped',
+                                                              'cmd_vel_match_subscribers')
+        if mismatch:
+            lines = self.cmd_vel_mismatches.record('cmd_vel', self.cmd_vel_problem)
+        else:  # the summary of a burst that has ended
+            lines = [line for _, line in self.cmd_vel_mismatches.flush()]
+        for line in lines:
+            self.get_logger().error(line)
 
     def _publish_status(self):
-        self.status_pub.publish(String(data=self.state))
+        self.status_pub.publish(String(data=self.decider.state))
 
     def _diagnostic_status(self):
         """(level, message, values) for agent_node.ros.diagnostics.DiagnosticsReporter."""
-        now = time.monotonic()
-        # Rate over the planning cycles of the last RATE_WINDOW_S: independent of how often the
-        # status is built, and not diluted by idle time between goals.
-        recent = [t for t in self._cycle_times if now - t <= RATE_WINDOW_S]
-        rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 else 0.0
-
-        def age(stamp):
-            return 'never' if stamp is None else f'{now - stamp:.3f}'
-
-        level = 'WARN' if self.state in WATCHDOG_STATES else 'OK'
-        return level, self.state, {
-            'state': self.state,
+        decider = self.decider
+        state, message = decider.state, decider.state
+        level = 'WARN' if state in WATCHDOG_STATES else 'OK'
+        if self.cmd_vel_problem:  # planning or not, commands cannot reach the robot
+            level = 'ERROR'
+            message = f'{state}; {self.cmd_vel_problem}'
+        return level, message, {
+            'state': state,
             'method': self.planner_config.method,
-            'plan_rate_hz': rate,
+            'plan_rate_hz': decider.plan_rate.rate_hz(),
             'last_cost': self.last_cost,
-            'goal_distance_m': self.goal_distance(),
-            'goal_source': str(self.goal_source),
+            'goal_distance_m': decider.goal_distance(),
+            'goal_source': str(decider.goal_source),
             'last_command': np.round(self.mpc.last_command, 3).tolist(),
-            'futures_age_s': age(self.futures_time),
-            'odom_age_s': age(self.odom_time),
-            'last_surprise': self.last_surprise,
-            'watchdog_trips': self.watchdog_trips,
+            'futures_age_s': decider.age(decider.futures_time),
+            'odom_age_s': decider.age(decider.odom_time),
+            'last_surprise': decider.last_surprise,
+            'watchdog_trips': decider.watchdog_trips,
+            'cmd_vel_type': self.cmd_vel.type_name,
+            'cmd_vel_mismatches': self.cmd_vel_mismatches.count('cmd_vel'),  # checks finding one
         }
 
     def stop_robot(self):
-        """Zero velocity (used on shutdown)."""
-        self._publish_cmd((0.0, 0.0))
+        """Zero velocity (on leaving planning and on shutdown)."""
+        self.cmd_vel.publish(0.0, 0.0)
 
 
 def main(args=None) -> int:

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""ROS-free closed loop of the core: DiffDriveSim + OnnxWorldModel + LatentMPC, no nodes.
+"""ROS-free closed loop of the core: DiffDriveSim + FramePipeline + LatentMPC, no nodes.
 
 Isolates the model and the planner from the ROS plumbing, for cost-design questions:
 
@@ -21,7 +21,8 @@ Isolates the model and the planner from the ROS plumbing, for cost-design questi
 
 Each episode: the closed-loop protocol's seeded start and goal (world_model.evaluation.episodes,
 0.75-2.5 m apart by default, as `jepa-agent closed-loop`); the goal is known only as its image,
-localised with the place probe (or, with --goal-source truth, given exactly). Success: the true
+localised as world_model_node does (place probe + odom_T_world alignment, through
+world_model.online.FramePipeline), or, with --goal-source truth, given exactly. Success: the true
 position comes within --threshold of the goal within --budget steps (the episode does not stop
 at the estimate, unlike `jepa-agent closed-loop`).
 """
@@ -34,10 +35,10 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from world_model import geometry  # noqa: E402
 from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
+from world_model.online import FramePipeline, FramePipelineConfig, Proposal  # noqa: E402
 from world_model.planning.mpc import LatentMPC  # noqa: E402
 from world_model.planning.objectives import trajectory_costs  # noqa: E402
 from world_model.planning.planner_config import PlannerConfig  # noqa: E402
@@ -71,27 +72,27 @@ def main(argv=None) -> int:
                                                  args.seed)):
         step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
         goal = np.asarray(spec.goal)
-        goal_latent = wm.encode(sim.render_at(goal)[None])[0]
-        target = goal if args.goal_source == 'truth' else wm.place(goal_latent[None])[0]
+        # world_model_node's per-frame algorithm; the MPC below plays planner_node
+        pipeline = FramePipeline(wm, FramePipelineConfig())
+        pipeline.set_goal_image(sim.render_at(goal))
         mpc = LatentMPC(PlannerConfig(num_samples=64, horizon=8), seed=episode)
         command = np.zeros(2)
-        history = np.repeat(wm.encode(step.image[None]), wm.history_length, axis=0)
         for _ in range(args.budget):
             samples = mpc.propose()
-            futures = wm.rollout(history, step.odom_twist, samples.astype(np.float32))
-            poses = geometry.compose(step.odom_pose, futures.poses)
-            goal_dist = np.linalg.norm(futures.latents - goal_latent, axis=-1)
+            result = pipeline.step(round(step.time * 1e9), step.image, step.odom_pose,
+                                   step.odom_twist, Proposal(samples.astype(np.float32), 0.0),
+                                   0.0)
+            target = goal if args.goal_source == 'truth' else result.goal_pose
             weight = args.w_latent
             if args.latent_fade > 0:
                 to_goal = np.hypot(*(step.odom_pose[:2] - target[:2]))
                 weight *= float(np.clip(1.0 - to_goal / args.latent_fade, 0.0, 1.0))
             config = PlannerConfig(num_samples=64, horizon=8, w_latent=weight)
-            costs = trajectory_costs(config, samples, poses=poses, goal=target,
-                                     goal_dist=goal_dist, collision=futures.collision,
+            costs = trajectory_costs(config, samples, poses=result.poses, goal=target,
+                                     goal_dist=result.goal_dist, collision=result.collision,
                                      last_command=command)
             command = mpc.update(samples, costs)
             step = sim.step(command)
-            history = np.concatenate([history[1:], wm.encode(step.image[None])])
             distance = np.hypot(*(step.true_pose[:2] - goal[:2]))
             if distance < args.threshold:
                 successes += 1

@@ -13,9 +13,10 @@
 # limitations under the License.
 """Surprise calibration: normalised surprise in normal driving vs real events, ROS-free.
 
-Drives DiffDriveSim with the exploration policy and computes surprise exactly as
-world_model_node does (predict_next from the history, odometry twists as proprio and action,
-SurpriseMeter with the node's defaults, learning its scale while moving). Reports the
+Drives DiffDriveSim with the exploration policy and feeds its frames to world_model_node's
+per-frame algorithm (world_model.online.FramePipeline with the node's defaults: predict_next
+from the history one control period back, odometry twists as proprio and action, the scale
+learnt while moving). Reports the
 distribution in normal driving, with and without moving distractors, and the value at two kinds
 of event:
 - kidnap: the robot is teleported and its odometry does not notice (so no history restart);
@@ -38,35 +39,36 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from world_model.envs import DiffDriveSim, ExplorationPolicy, SimConfig  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
-from world_model.online import SurpriseMeter, moving  # noqa: E402
+from world_model.online import FramePipeline, FramePipelineConfig  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
 
 THRESHOLDS = (3.0, 4.0, 5.0)
 
 
-class Tracker:
-    """The node's surprise pipeline over one episode."""
+class SimFrames:
+    """Simulator frames into the pipeline, stamped one control period apart."""
 
-    def __init__(self, model: OnnxWorldModel, meter: SurpriseMeter, first_step):
-        self.model, self.meter = model, meter
-        self.history = [model.encode(first_step.image[None])[0]] * model.history_length
-        self.twist = first_step.odom_twist.astype(np.float32)
+    def __init__(self, pipeline: FramePipeline, period_s: float):
+        self.pipeline, self.period_ns, self.stamp_ns = pipeline, int(period_s * 1e9), 0
 
-    def observe(self, image, twist) -> float:
-        latent = self.model.encode(image[None])[0]
-        twist = np.asarray(twist, np.float32)
-        predicted = self.model.predict_next(np.stack(self.history[-self.model.history_length:]),
-                                            self.twist, twist)
-        normalised, _, _ = self.meter.update(float(np.linalg.norm(predicted - latent)),
-                                             learn=moving(self.twist, twist))
-        self.history.append(latent)
-        self.twist = twist
-        return normalised
+    def restart(self, first_step):
+        """A fresh predictor history from first_step (an episode start, or after an event)."""
+        self.pipeline.restart_history()
+        self.observe(first_step.image, first_step)
+
+    def observe(self, image, step) -> float | None:
+        """The normalised surprise of image seen with step's odometry."""
+        self.stamp_ns += self.period_ns
+        result = self.pipeline.step(self.stamp_ns, image, step.odom_pose, step.odom_twist, None,
+                                    0.0)
+        return None if result.surprise is None else result.surprise[0]
 
 
 def run(model, layout: str, distractors: bool, episodes: int, steps: int, seed: int):
     sim = DiffDriveSim(SimConfig(layout=layout, distractors=distractors))
-    meter = SurpriseMeter(ema=0.05, min_scale=1e-6, clip=10.0)  # world_model_node defaults
+    # world_model_node's defaults; one 1-step candidate is all surprise needs of the rollout
+    frames = SimFrames(FramePipeline(model, FramePipelineConfig(num_candidates=1, horizon=1)),
+                       sim.config.control_period)
     normal, kidnap, push = [], [], []
     rng = np.random.default_rng(seed)
     # the closed-loop protocol's episodes: seeds and collision-free start poses
@@ -74,7 +76,7 @@ def run(model, layout: str, distractors: bool, episodes: int, steps: int, seed: 
     for episode, spec in enumerate(specs):
         step = sim.reset(seed=spec.seed, layout=layout, pose=spec.start)
         policy = ExplorationPolicy(seed=spec.seed)
-        tracker = Tracker(model, meter, step)
+        frames.restart(step)
         event_at = steps // 2
         for t in range(steps):
             step = sim.step(policy(step))
@@ -83,12 +85,12 @@ def run(model, layout: str, distractors: bool, episodes: int, steps: int, seed: 
                 image = sim.render_at(sim.sample_free_pose(rng)) if episode % 2 == 0 else \
                     sim.render_at(step.true_pose + np.array([
                         -0.3 * np.sin(step.true_pose[2]), 0.3 * np.cos(step.true_pose[2]), 0]))
-                value = tracker.observe(image, step.odom_twist)
+                value = frames.observe(image, step)
                 (kidnap if episode % 2 == 0 else push).append(value)
                 step = sim.reset(seed=spec.seed, layout=layout, pose=step.true_pose)
-                tracker = Tracker(model, meter, step)  # a fresh history after the event
+                frames.restart(step)  # a fresh history after the event
                 continue
-            value = tracker.observe(step.image, step.odom_twist)
+            value = frames.observe(step.image, step)
             if t >= model.history_length + 2:
                 normal.append(value)
     sim.close()

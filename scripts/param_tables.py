@@ -25,7 +25,10 @@ import importlib
 import pathlib
 import sys
 
-from world_model.config import field_specs
+# the checkout beside this script, not whichever copy is installed
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from world_model.config import field_specs  # noqa: E402
 
 # (heading, [(module, class, ROS parameter prefix)])
 NODES = [

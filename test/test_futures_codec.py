@@ -23,6 +23,7 @@ from std_msgs.msg import Float32MultiArray, Header
 
 from agent_node.conversions.futures import (
     FUTURES_FIELDS,
+    FuturesMessage,
     decode_futures,
     decode_proposal,
     encode_futures,
@@ -55,6 +56,7 @@ def test_futures_round_trip_over_the_wire():
     assert not msg.is_dense
     wire = deserialize_message(serialize_message(msg), PointCloud2)
     futures = decode_futures(wire)
+    assert isinstance(futures, FuturesMessage)
     assert (futures.num_candidates, futures.horizon) == (5, 4)
     assert futures.frame_id == 'odom' and futures.stamp.sec == 12 and futures.stamp.nanosec == 345
     for name in ('poses', 'actions', 'uncertainty', 'collision'):

@@ -36,8 +36,12 @@ _FINITE_FIELDS = tuple(name for name in FUTURES_FIELDS if name != 'goal_dist')
 
 
 @dataclasses.dataclass(frozen=True)
-class Futures:
-    """Decoded predicted futures of K candidates over H steps (float32 arrays)."""
+class FuturesMessage:
+    """A decoded world_model/predicted_futures message: K candidates over H steps (float32).
+
+    Not world_model.runtime.Futures, the runtime's raw rollout (latents, body-frame poses): this
+    is what crossed the wire, in the odom frame, with the world model's cost terms.
+    """
 
     stamp: Time  # source camera stamp
     frame_id: str  # odom frame of the poses
@@ -116,7 +120,7 @@ def _points_dtype(msg: PointCloud2) -> np.dtype:
                      'offsets': offsets, 'itemsize': msg.point_step})
 
 
-def decode_futures(msg: PointCloud2) -> Futures:
+def decode_futures(msg: PointCloud2) -> FuturesMessage:
     """Validate and decode a futures PointCloud2; ValueError names the first problem."""
     num, horizon = int(msg.height), int(msg.width)
     if num < 1 or horizon < 1:
@@ -139,7 +143,7 @@ def decode_futures(msg: PointCloud2) -> Futures:
             k, h = np.argwhere(bad)[0]
             raise ValueError(f'futures field {name!r} has {int(bad.sum())} non-finite value(s), '
                              f'first at candidate {k}, step {h}')
-    return Futures(
+    return FuturesMessage(
         stamp=msg.header.stamp, frame_id=msg.header.frame_id,
         poses=np.stack([columns['x'], columns['y'], columns['yaw']], axis=-1),
         actions=np.stack([columns['v'], columns['omega']], axis=-1),

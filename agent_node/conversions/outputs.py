@@ -13,6 +13,8 @@
 # limitations under the License.
 """Standard ROS messages for the world model's outputs: latent, surprise, path, markers, poses.
 
+publish_frame() sends one world_model.online.FrameResult on the node's publishers.
+
 The latent travels as a sensor_msgs/Image with encoding '32FC1', height 1 and width D: a stamped
 float vector in a standard type (little-endian float32, step = 4 * D), so any subscriber can read
 it with `np.frombuffer(msg.data, '<f4')` and rosbag/RViz tools accept it without custom messages.
@@ -30,6 +32,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from agent_node.conversions.futures import encode_futures
 from world_model import geometry
 
 MARKER_NAMESPACE = 'world_model_futures'
@@ -108,12 +111,12 @@ def normalised_costs(costs) -> np.ndarray:
     return out
 
 
-def futures_markers(header, start_pose, poses, costs, best: int, width: float = 0.02,
+def futures_markers(header, start_pose, poses, costs, highlighted: int, width: float = 0.02,
                     lifetime_s: float = 1.0) -> MarkerArray:
     """DELETEALL, then one LINE_STRIP per candidate (poses [K, H, 3] odom frame) coloured by cost.
 
-    The best candidate is drawn three times wider. Markers expire after lifetime_s so that RViz
-    clears them when the node stops publishing (stale odometry).
+    The highlighted candidate (the planner's choice) is drawn three times wider. Markers expire
+    after lifetime_s so that RViz clears them when the node stops publishing (stale odometry).
     """
     array = MarkerArray()
     clear = Marker()
@@ -132,10 +135,29 @@ def futures_markers(header, start_pose, poses, costs, best: int, width: float = 
         marker.type = Marker.LINE_STRIP
         marker.action = Marker.ADD
         marker.pose.orientation.w = 1.0
-        marker.scale.x = width * (3.0 if k == best else 1.0)
+        marker.scale.x = width * (3.0 if k == highlighted else 1.0)
         marker.color = cost_colour(float(scaled[k]))
         marker.lifetime = lifetime
         marker.points = [start] + [Point(x=float(p[0]), y=float(p[1]), z=0.0)
                                    for p in poses[k]]
         array.markers.append(marker)
     return array
+
+
+def publish_frame(publishers: dict, header, result, markers: bool = True):
+    """Publish a FrameResult: futures, the highlighted path, latent, surprise and goal pose when
+    this frame has them, and (when markers) the futures markers; publishers keyed 'futures',
+    'path', 'latent', 'surprise', 'goal_pose', 'markers'."""
+    best = result.highlighted
+    publishers['futures'].publish(encode_futures(header, result.poses, result.actions,
+                                                 result.goal_dist, result.uncertainty,
+                                                 result.collision))
+    publishers['path'].publish(path_msg(header, result.pose, result.poses[best]))
+    publishers['latent'].publish(latent_image(header, result.latent))
+    if result.surprise is not None:
+        publishers['surprise'].publish(surprise_vector(header, *result.surprise))
+    if result.goal_pose is not None:
+        publishers['goal_pose'].publish(pose_stamped(header, result.goal_pose))
+    if markers:
+        publishers['markers'].publish(futures_markers(header, result.pose, result.poses,
+                                                      result.costs, best))

@@ -11,17 +11,27 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Stateful per-frame estimators of the world model node, ROS-free: fed one frame at a time.
+"""The world model's per-frame algorithm and its stateful estimators, ROS-free.
 
+- FramePipeline (FramePipelineConfig, Proposal, FrameResult): one frame in, futures, surprise
+  and the goal estimate out; ActiveGoal / GoalError: its goal;
 - LatentTimeline: recent latents by stamp, sampled into predictor histories one control period
   apart, and the odometry-jump test that restarts them;
 - SurpriseMeter: one-step prediction error over a running scale learnt while moving;
 - OdomWorldAlignment: odom_T_world from the place probe against odometry.
 """
 
+from world_model.online.frame_pipeline import (
+    FramePipeline,
+    FramePipelineConfig,
+    FrameResult,
+    Proposal,
+)
+from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
 from world_model.online.odom_alignment import OdomWorldAlignment
 from world_model.online.surprise import SurpriseMeter, moving
 
-__all__ = ['Frame', 'LatentTimeline', 'OdomWorldAlignment', 'SurpriseMeter', 'moving',
-           'odometry_jumped']
+__all__ = ['ActiveGoal', 'Frame', 'FramePipeline', 'FramePipelineConfig', 'FrameResult',
+           'GoalError', 'LatentTimeline', 'OdomWorldAlignment', 'Proposal', 'SurpriseMeter',
+           'moving', 'odometry_jumped']

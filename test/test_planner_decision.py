@@ -1,0 +1,310 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""PlannerDecider without DDS: watchdog transitions, surprise hysteresis, goal arbitration, rate.
+
+A fake steady clock drives every freshness rule, so each test states exactly how old the inputs
+are. Defaults: futures_timeout_s 0.15, odom_timeout_s 0.3, surprise 5.0 / resume 2.0 after 5
+messages, goal_tolerance 0.05, goal_hold_radius 0.25.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from world_model.config import ConfigError, from_dict
+from world_model.planning.decision import (
+    ESTIMATE,
+    EXPLICIT,
+    DecisionConfig,
+    PlannerDecider,
+)
+from world_model.planning.planner_config import PlannerConfig
+from world_model.planning.rate_window import RateWindow
+from world_model.planning.status import (
+    FUTURES_STALE,
+    GOAL_REACHED,
+    IDLE,
+    ODOM_STALE,
+    PLANNING,
+    SURPRISED,
+)
+
+
+class FakeClock:
+    """Steady seconds set by the test; absolute times from 0 keep the differences exact."""
+
+    def __init__(self, now=0.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def decider(clock):
+    return PlannerDecider(PlannerConfig(), DecisionConfig(), clock=clock)
+
+
+def planning(decider, goal=(2.0, 0.0, 0.0)):
+    """Fresh odometry at the origin, a goal ahead and fresh futures: the planner drives."""
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_goal(goal, 'odom', EXPLICIT)
+    decision = decider.on_futures('odom')
+    assert decision.state == PLANNING and decision.plan
+    return decision
+
+
+def test_idle_without_goal_then_stale_inputs_hold_back_planning(decider):
+    assert decider.tick().state == IDLE
+    decision = decider.on_goal((2.0, 0.0, 0.0), 'odom', EXPLICIT)
+    assert decision.state == ODOM_STALE and decision.changed and not decision.stop
+    assert decision.notes == (('info', 'new explicit goal: [2.0, 0.0, 0.0]'),)
+    assert decider.on_odom((0.0, 0.0, 0.0)).state == FUTURES_STALE
+    decision = decider.on_futures('odom')
+    assert decision.state == PLANNING and decision.plan and decision.changed
+    assert decision.restart and not decision.stop  # from rest: reset the MPC, propose
+    np.testing.assert_allclose(decision.goal, (2.0, 0.0, 0.0))
+    decision = decider.on_futures('odom')  # still planning: plan, but no transition
+    assert decision.plan and not (decision.changed or decision.restart or decision.stop)
+    assert decider.watchdog_trips == 0
+
+
+def test_futures_watchdog_trips_at_the_timeout_and_sends_zero_once(decider, clock):
+    planning(decider)  # at t = 0
+    clock.now = 0.149
+    decider.on_odom((0.0, 0.0, 0.0))
+    assert decider.tick().state == PLANNING
+    clock.now = 0.15  # 0.15 s since the last futures: stale (>=)
+    decision = decider.tick()
+    assert decision.state == FUTURES_STALE and decision.stop and decision.changed
+    assert not decision.restart
+    assert decision.notes == (('warning', 'stopped: futures stale: zero velocity sent'),)
+    assert decider.watchdog_trips == 1
+    again = decider.tick()
+    assert again.state == FUTURES_STALE and not (again.stop or again.changed)
+    decision = decider.on_futures('odom')  # the world model is back
+    assert decision.state == PLANNING and decision.restart and decision.plan
+
+
+def test_odom_watchdog_outranks_the_futures_one(decider, clock):
+    planning(decider)  # at t = 0
+    clock.now = 0.2
+    decider.on_futures('odom')  # keeps the futures fresh, not the odometry
+    clock.now = 0.3  # odometry 0.3 s old
+    decision = decider.tick()
+    assert decision.state == ODOM_STALE and decision.stop and decider.watchdog_trips == 1
+    clock.now = 1.3  # both stale now: odometry is named, and no second zero command
+    decision = decider.tick()
+    assert decision.state == ODOM_STALE and not decision.stop
+    decision = decider.on_odom((0.0, 0.0, 0.0))  # odometry back, the futures still stale
+    assert decision.state == FUTURES_STALE and decision.changed and not decision.stop
+    assert decider.watchdog_trips == 1  # only leaving planning counts
+
+
+def test_surprise_stops_above_the_threshold_and_resumes_after_calm_messages(decider):
+    planning(decider)
+    assert decider.on_surprise(5.0).state == PLANNING  # at the threshold: not above it
+    decision = decider.on_surprise(5.01)
+    assert decision.state == SURPRISED and decision.stop and decider.watchdog_trips == 1
+    assert decision.notes[0] == ('warning', 'surprise 5.01 > 5.0: stopping')
+    assert decision.notes[1] == ('warning', 'stopped: surprise: zero velocity sent')
+    assert decider.on_surprise(9.0).notes == ()  # still surprised: said once
+    # 4 calm, then one between the bounds (2.0 is not below 2.0): the count restarts.
+    for value in (1.0, 1.0, 1.0, 1.0, 2.0):
+        decider.on_futures('odom')
+        assert decider.on_surprise(value).state == SURPRISED
+    for value in (1.0, 1.0, 1.0, 1.0):
+        assert decider.on_surprise(value).state == SURPRISED
+    decision = decider.on_surprise(1.0)  # the 5th consecutive calm message
+    assert decision.state == PLANNING and decision.restart and not decision.stop
+    assert decision.notes == (('info', 'surprise settled: resuming'),)
+    assert decider.last_surprise == 1.0
+
+
+def test_a_surprise_during_the_calm_count_restarts_it(decider):
+    planning(decider)
+    decider.on_surprise(6.0)
+    for value in (0.5, 0.5, 0.5, 7.0, 0.5, 0.5, 0.5, 0.5):
+        assert decider.on_surprise(value).state == SURPRISED
+    assert decider.on_surprise(0.5).state == PLANNING
+
+
+def test_surprise_without_a_goal_still_holds_the_robot_once_a_goal_comes(decider):
+    decider.on_surprise(8.0)
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_futures('odom')
+    decision = decider.on_goal((1.0, 0.0, 0.0), 'odom', EXPLICIT)
+    assert decision.state == SURPRISED and not decision.stop
+
+
+def test_goal_reached_by_odometry_stops_without_a_watchdog_trip(decider):
+    planning(decider, goal=(0.5, 0.0, 0.0))
+    assert decider.on_odom((0.44, 0.0, 0.0)).state == PLANNING  # 0.06 m away
+    decision = decider.on_odom((0.46, 0.0, 0.0))  # 0.04 m: within goal_tolerance
+    assert decision.state == GOAL_REACHED and decision.stop and decision.changed
+    assert decision.notes == (('info', 'goal reached: [0.5, 0.0, 0.0]'),)
+    assert decider.watchdog_trips == 0
+    assert not decider.on_futures('odom').plan  # futures keep coming: no planning
+    assert decider.on_odom((1.0, 0.0, 0.0)).state == GOAL_REACHED  # reached stays reached
+    assert math.isclose(decider.goal_distance(), 0.5)
+
+
+def test_a_goal_already_within_tolerance_is_reached_at_once(decider):
+    decider.on_odom((1.0, 1.0, 0.0))
+    decision = decider.on_goal((1.03, 1.0, 0.0), 'odom', EXPLICIT)
+    assert decision.state == GOAL_REACHED and decision.notes == (
+        ('info', 'new explicit goal: [1.03, 1.0, 0.0]'),)
+
+
+def test_an_explicit_goal_outranks_the_estimate_until_reached(decider):
+    planning(decider, goal=(0.5, 0.0, 0.0))
+    decision = decider.on_goal((3.0, 3.0, 0.0), 'odom', ESTIMATE)
+    assert decision.notes == () and not decision.changed
+    assert decider.goal_source == EXPLICIT
+    np.testing.assert_allclose(decider.goal, (0.5, 0.0, 0.0))
+    decider.on_odom((0.5, 0.0, 0.0))  # reached
+    decision = decider.on_goal((3.0, 3.0, 0.0), 'odom', ESTIMATE)  # far from it: a new goal
+    assert decider.goal_source == ESTIMATE and decision.state == PLANNING
+    assert decision.notes == (('info', 'new estimate goal: [3.0, 3.0, 0.0]'),)
+    decision = decider.on_goal((1.0, -1.0, 0.0), 'odom', EXPLICIT)  # explicit replaces it
+    assert decider.goal_source == EXPLICIT and decision.notes[0][1].startswith('new explicit')
+
+
+def test_estimate_refinements_move_the_goal_and_reached_goals_hold(decider):
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_futures('odom')
+    decider.on_goal((1.0, 0.0, 0.0), 'odom', ESTIMATE)
+    decision = decider.on_goal((1.1, 0.2, 0.0), 'odom', ESTIMATE)  # refinement: no new goal
+    assert decision.notes == () and not decision.changed
+    np.testing.assert_allclose(decision.goal, (1.1, 0.2, 0.0))
+    decider.on_odom((1.1, 0.2, 0.0))
+    assert decider.state == GOAL_REACHED
+    held = decider.on_goal((1.3, 0.3, 0.0), 'odom', ESTIMATE)  # 0.22 m < hold radius 0.25
+    assert held.state == GOAL_REACHED and not held.changed
+    np.testing.assert_allclose(decider.goal, (1.1, 0.2, 0.0))
+    new = decider.on_goal((1.4, 0.2, 0.0), 'odom', ESTIMATE)  # 0.3 m: a new goal
+    assert new.state == PLANNING and new.restart
+    np.testing.assert_allclose(decider.goal, (1.4, 0.2, 0.0))
+
+
+def test_base_link_goals_are_placed_with_the_odometry(decider):
+    rejected = decider.on_goal((1.0, 0.0, 0.0), 'base_link', EXPLICIT)
+    assert rejected.rejected == ('goal', "ignoring goal_pose in 'base_link' needs odometry first")
+    assert decider.goal is None and not rejected.changed
+    decider.on_odom((1.0, 2.0, math.pi / 2))
+    decision = decider.on_goal((1.0, 0.5, 0.0), 'base_link', EXPLICIT)
+    np.testing.assert_allclose(decision.goal, (0.5, 3.0, math.pi / 2), atol=1e-12)
+    decision = decider.on_goal((4.0, 5.0, 0.0), '', EXPLICIT)  # no frame: odom
+    np.testing.assert_allclose(decision.goal, (4.0, 5.0, 0.0))
+
+
+@pytest.mark.parametrize('pose, frame, reason', [
+    ((1.0, 0.0, 0.0), 'map',
+     "ignoring goal_pose_estimate frame_id 'map' is neither 'odom' nor 'base_link' (no tf here)"),
+    ((math.nan, 0.0, 0.0), 'odom', 'ignoring goal_pose_estimate has a non-finite pose'),
+])
+def test_unusable_goals_are_rejected_and_change_nothing(decider, pose, frame, reason):
+    planning(decider)
+    decision = decider.on_goal(pose, frame, ESTIMATE)
+    assert decision.rejected == ('goal', reason)
+    assert decision.state == PLANNING and not (decision.changed or decision.stop)
+    np.testing.assert_allclose(decider.goal, (2.0, 0.0, 0.0))
+
+
+def test_bad_odometry_surprise_and_futures_frames_are_rejected(decider, clock):
+    planning(decider)  # at t = 0
+    clock.now = 0.1
+    assert decider.on_odom((0.0, math.inf, 0.0)).rejected == (
+        'odom', 'ignoring odometry with a non-finite pose')
+    assert decider.on_surprise(math.nan).rejected == (
+        'surprise', 'ignoring non-finite surprise nan')
+    decision = decider.on_futures('map')
+    assert decision.rejected == ('futures', "ignoring bad predicted futures: frame_id 'map' "
+                                            "is not the odom frame 'odom'")
+    assert not decision.plan
+    assert math.isnan(decider.last_surprise)
+    clock.now = 0.15  # the rejected futures did not count as fresh ones
+    assert decider.tick().state == FUTURES_STALE
+
+
+def test_cancel_stops_a_driving_robot_and_idles(decider):
+    planning(decider)
+    decision = decider.on_cancel()
+    assert decision.state == IDLE and decision.stop and decision.goal is None
+    assert decider.watchdog_trips == 0 and decider.goal_source is None
+    assert not decider.on_cancel().stop
+
+
+def test_custom_frames_and_timeouts(clock):
+    config = DecisionConfig(odom_frame='robot/odom', base_frame='robot/base', odom_timeout_s=1.0)
+    decider = PlannerDecider(PlannerConfig(), config, clock=clock)
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_goal((1.0, 0.0, 0.0), 'robot/base', EXPLICIT)
+    assert decider.on_futures('odom').rejected is not None
+    assert decider.on_futures('robot/odom').state == PLANNING
+    clock.now = 0.5
+    decider.on_futures('robot/odom')
+    assert decider.tick().state == PLANNING  # odometry 0.5 s old is fresh at 1.0 s
+
+
+def test_plan_rate_over_the_window(decider, clock):
+    assert decider.plan_rate.rate_hz() == 0.0
+    for i in range(24):  # 3 s at 8 Hz (dyadic steps: exact window edges)
+        clock.now = i * 0.125
+        decider.cycle_planned()
+    clock.now = 3.0  # the last 2 s hold the 16 cycles from 1.0 to 2.875
+    assert decider.plan_rate.rate_hz() == pytest.approx(8.0)
+    for i in range(16):  # then 1 s at 16 Hz
+        clock.now = 3.0 + i * 0.0625
+        decider.cycle_planned()
+    clock.now = 4.0  # 8 cycles at 8 Hz from 2.0 and 16 at 16 Hz: 23 intervals in 1.9375 s
+    assert decider.plan_rate.rate_hz() == pytest.approx(23 / 1.9375)
+    clock.now = 9.0  # idle between goals: no stale rate
+    assert decider.plan_rate.rate_hz() == 0.0
+
+
+def test_rate_window_needs_three_events_and_a_time_span(clock):
+    window = RateWindow(2.0, clock)
+    window.record()
+    clock.now = 0.125
+    window.record()
+    assert window.rate_hz() == 0.0
+    window.record()  # three at two instants
+    assert window.rate_hz() == pytest.approx(2 / 0.125)
+    burst = RateWindow(2.0, clock)
+    for _ in range(3):
+        burst.record()  # no time passes: no division by zero
+    assert burst.rate_hz() == 0.0
+    with pytest.raises(ValueError, match='window_s'):
+        RateWindow(0.0)
+
+
+def test_runtime_config_changes_apply_to_the_next_decision(decider, clock):
+    planning(decider)  # at t = 0
+    decider.config = DecisionConfig(futures_timeout_s=1.0)
+    clock.now = 0.25
+    decider.on_odom((0.0, 0.0, 0.0))
+    assert decider.tick().state == PLANNING
+
+
+def test_resume_threshold_above_the_stop_threshold_is_refused():
+    with pytest.raises(ConfigError, match='surprise_resume_threshold'):
+        from_dict(DecisionConfig, {'surprise_threshold': 3.0, 'surprise_resume_threshold': 4.0})

@@ -1,0 +1,276 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The world model's per-frame algorithm, ROS-free: one camera frame + odometry in, futures out.
+
+FramePipeline.step() encodes a frame, restarts the predictor history when the time line or the
+odometry breaks, measures surprise against the prediction made one control period earlier,
+writes the latent memory, rolls out K candidate action sequences (the planner's proposal, or a
+default fan), scores them with the planner's objective and localises the active goal.
+world_model_node turns its FrameResult into messages; the evaluation scripts use it as is.
+
+The model is anything with the OnnxWorldModel interface: encode, predict_next, rollout, place,
+history_length and metadata['control_period'].
+"""
+
+import dataclasses
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from world_model import geometry
+from world_model.config import param
+from world_model.online.goals import ActiveGoal, GoalError
+from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
+from world_model.online.odom_alignment import OdomWorldAlignment
+from world_model.online.surprise import SurpriseMeter, moving
+from world_model.planning.candidates import fan_candidates
+from world_model.planning.objectives import trajectory_costs
+from world_model.planning.planner_config import PlannerConfig
+
+MAX_CANDIDATES = 4096
+MAX_HORIZON = 200
+
+
+@dataclasses.dataclass
+class FramePipelineConfig:
+    """Candidates, history restarts, surprise and goal alignment of the per-frame algorithm."""
+
+    num_candidates: int = param(64, lo=1, hi=MAX_CANDIDATES,
+                                help='K default candidates rolled out before a proposal')
+    horizon: int = param(8, lo=1, hi=MAX_HORIZON, help='H steps of the default candidates')
+    default_v: float = param(0.3, lo=0.0, hi=10.0,
+                             help='forward speed of the default candidates [m/s]')
+    default_omega: float = param(1.0, lo=0.0, hi=20.0,
+                                 help='largest turn rate of the default candidates [rad/s]')
+    proposal_timeout_s: float = param(1.0, lo=0.01, hi=3600.0,
+                                      help='fall back to the default candidates when no '
+                                           'planner/proposal came for this long [s, steady]')
+    history_max_age_s: float = param(1.0, lo=0.05, hi=60.0,
+                                     help='a gap between frames longer than this restarts the '
+                                          'predictor history [s]')
+    odom_jump_m: float = param(0.5, lo=0.0, hi=1000.0,
+                               help='odometry moving further than this between consecutive '
+                                    'frames (a simulator reset, a relocalised odometry) restarts '
+                                    'the predictor history [m]; 0 disables')
+    odom_jump_rad: float = param(1.0, lo=0.0, hi=math.pi,
+                                 help='the same for a turn between consecutive frames [rad]; 0 '
+                                      'disables')
+    surprise_ema: float = param(0.05, lo=0.001, hi=1.0,
+                                help='EMA weight of the running latent error scale')
+    surprise_min_scale: float = param(1e-6, lo=1e-12, hi=1e6,
+                                      help='floor of the running error scale')
+    surprise_clip: float = param(10.0, lo=1.0, hi=1e6,
+                                 help='an error counts at most this many scales in the EMA')
+    alignment_ema: float = param(0.1, lo=0.001, hi=1.0,
+                                 help='EMA weight of the odom_T_world estimate (goal images)')
+
+
+class Proposal(NamedTuple):
+    """The planner's latest candidates and when they came (steady clock)."""
+
+    actions: np.ndarray  # [K, H, 2] (v, omega)
+    received_s: float
+
+
+@dataclasses.dataclass
+class FrameResult:
+    """Everything one frame produces; arrays are [K, H] over candidates and steps.
+
+    collision may be a view of the runtime's buffers: valid until the next step.
+    """
+
+    stamp_ns: int
+    latent: np.ndarray  # [D]
+    pose: np.ndarray  # the odometry pose the futures start from
+    actions: np.ndarray  # [K, H, 2] the candidates rolled out
+    poses: np.ndarray  # [K, H, 3] predicted poses, odom frame
+    goal_dist: np.ndarray  # latent L2 distance to the goal latent; NaN without a goal
+    uncertainty: np.ndarray  # running one-step error scale x sqrt(step)
+    collision: np.ndarray  # predicted contact probability
+    costs: np.ndarray  # [K] the planner's objective (world_model.planning.objectives)
+    highlighted: int  # the candidate to show: the planner's nominal, else the cheapest
+    source: str  # 'proposal' or 'default'
+    surprise: tuple[float, float, float] | None  # (normalised, error, scale) of this frame
+    goal_pose: np.ndarray | None  # the active goal in the odom frame
+    odom_jump: tuple[np.ndarray, np.ndarray] | None  # (previous pose, pose): history restarted
+
+
+class FramePipeline:
+    """Per-frame state of the world model: latent time line, surprise, goal, candidates.
+
+    store (a LatentStore, optional) receives the history and keyframes of every frame and
+    holds the named goals; its persisted history seeds the time line (the first frame decides
+    whether it is recent enough to use). objective costs the candidates as the planner does
+    (default: PlannerConfig() at the model's control period).
+    """
+
+    def __init__(self, model, config: FramePipelineConfig | None = None, store=None,
+                 objective: PlannerConfig | None = None):
+        self.model, self.store = model, store
+        self.config = config or FramePipelineConfig()
+        period = float(model.metadata.get('control_period', 0.1))
+        self.objective = objective or dataclasses.replace(PlannerConfig(),
+                                                          control_period=period)
+        self.timeline = LatentTimeline(model.history_length, period)
+        self.surprise = SurpriseMeter(self.config.surprise_ema, self.config.surprise_min_scale,
+                                      self.config.surprise_clip)
+        self.alignment = OdomWorldAlignment(self.config.alignment_ema)
+        self.goal: ActiveGoal | None = None
+        self.current = None  # (latent, odom pose) of the newest frame
+        self.last_surprise = (math.nan, math.nan, math.nan)
+        self._restart_requested = False
+        self._default_key, self._default_set = None, None
+        if store is not None:
+            for latent, stamp in zip(store.history(), store.history_stamps()):
+                self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
+
+    def reconfigure(self, config: FramePipelineConfig):
+        """Apply changed parameters; the state (history, scale, goal) is kept."""
+        self.config = config
+        self.surprise.ema = config.surprise_ema
+        self.surprise.min_scale = config.surprise_min_scale
+        self.surprise.clip = config.surprise_clip
+        self.alignment.ema = config.alignment_ema
+
+    def restart_history(self):
+        """The next frame starts a new predictor history (the stamps went back: a reset)."""
+        self._restart_requested = True
+
+    def step(self, stamp_ns: int, rgb: np.ndarray, pose, twist, proposal: Proposal | None,
+             steady_s: float) -> FrameResult:
+        """One frame: uint8 RGB [H, W, 3], odometry (x, y, yaw) and (v, omega) at stamp_ns."""
+        model = self.model
+        pose = np.asarray(pose, np.float64)
+        twist = np.asarray(twist, np.float32)
+
+        # encode
+        latent = model.encode(rgb)[0]
+        frame = Frame(int(stamp_ns), latent, twist, pose)
+
+        # history restart
+        odom_jump = self._restart_if_broken(frame)
+
+        # surprise
+        surprise = self._measure_surprise(frame)
+        self.timeline.add(frame)
+        history = self.timeline.history(frame)
+
+        # memory
+        if self.store is not None:
+            self.store.push_history(frame.stamp_ns, latent)
+            self.store.add_keyframe(frame.stamp_ns, pose, latent)
+        self.current = (latent, pose)
+
+        # rollout
+        actions, source = self.candidates(proposal, steady_s)
+        futures = model.rollout(history, twist, actions)
+        num, horizon = actions.shape[:2]
+        poses = geometry.compose(pose, futures.poses)
+        steps = np.sqrt(np.arange(1, horizon + 1, dtype=np.float32))
+        uncertainty = np.broadcast_to((self.surprise.scale or 0.0) * steps, (num, horizon))
+
+        # goal estimate
+        goal, goal_pose = self.goal, None
+        if goal is not None and goal.pose is not None:
+            goal_pose = goal.pose
+        elif goal is not None:
+            self.alignment.update(pose, model.place(latent[None])[0])
+            goal_pose = geometry.compose(self.alignment.odom_T_world(), goal.world_pose)
+
+        # goal scoring
+        if goal is not None:
+            goal_dist = np.linalg.norm(futures.latents - goal.latent, axis=-1)
+        else:
+            goal_dist = np.full((num, horizon), np.nan, np.float32)
+        costs = trajectory_costs(self.objective, actions, poses, goal_pose, goal_dist,
+                                 uncertainty, futures.collision, last_command=twist)
+        # A proposal's candidate 0 is the planner's nominal plan (LatentMPC.propose)
+        highlighted = 0 if source == 'proposal' else int(np.argmin(
+            np.nan_to_num(costs, nan=np.inf)))
+
+        return FrameResult(frame.stamp_ns, latent, pose, actions, poses, goal_dist, uncertainty,
+                           futures.collision, costs, highlighted, source, surprise, goal_pose,
+                           odom_jump)
+
+    def candidates(self, proposal: Proposal | None, steady_s: float) -> tuple[np.ndarray, str]:
+        """The proposal while it is fresh, else the default fan; (actions [K, H, 2], source)."""
+        cfg = self.config
+        if proposal is not None and steady_s - proposal.received_s <= cfg.proposal_timeout_s:
+            return proposal.actions, 'proposal'
+        key = (cfg.num_candidates, cfg.horizon, cfg.default_v, cfg.default_omega)
+        if self._default_key != key:
+            self._default_set, self._default_key = fan_candidates(*key), key
+        return self._default_set, 'default'
+
+    def _restart_if_broken(self, frame: Frame):
+        """Clear the time line (and odom_T_world) across a reset, a gap or an odometry jump."""
+        cfg, last = self.config, self.timeline.last()
+        jumped = (last is not None and last.pose is not None and odometry_jumped(
+            last.pose, frame.pose, cfg.odom_jump_m, cfg.odom_jump_rad))
+        gap_ok = last is None or 0 < frame.stamp_ns - last.stamp_ns <= int(
+            cfg.history_max_age_s * 1e9)
+        if self._restart_requested or jumped or not gap_ok:
+            self._restart_requested = False
+            self.timeline.clear()
+            self.alignment.reset()
+        return (last.pose, frame.pose) if jumped else None
+
+    def _measure_surprise(self, frame: Frame):
+        """Error of the latent predicted one control period earlier, over the running scale.
+
+        The scale learns only while moving: a standing robot's near-perfect predictions would
+        shrink it and make its first motion a spike.
+        """
+        timeline = self.timeline
+        previous = timeline.nearest(frame.stamp_ns - timeline.period_ns, timeline.period_ns // 2)
+        if previous is None or previous.stamp_ns >= frame.stamp_ns:
+            return None
+        predicted = self.model.predict_next(timeline.history(previous), previous.twist,
+                                            frame.twist)
+        error = float(np.linalg.norm(predicted - frame.latent))
+        self.last_surprise = self.surprise.update(error, learn=moving(previous.twist,
+                                                                      frame.twist))
+        return self.last_surprise
+
+    # -- goals ------------------------------------------------------------------------------
+    def set_goal_image(self, rgb: np.ndarray) -> ActiveGoal:
+        """Make the view in rgb the goal; the place probe says where it is."""
+        latent = self.model.encode(rgb)[0]
+        self.goal = ActiveGoal('', latent, None, self.model.place(latent[None])[0])
+        return self.goal
+
+    def remember(self, name: str) -> np.ndarray:
+        """Store the newest frame's latent and odometry pose as goal name; that pose."""
+        if self.current is None or self.store is None:
+            raise GoalError(f'cannot remember {name!r}: no frame processed yet')
+        latent, pose = self.current
+        self.store.set_goal(name, latent, pose)
+        return pose
+
+    def activate_goal(self, name: str) -> ActiveGoal:
+        """Make the stored goal name active; GoalError when the memory has no such goal."""
+        if self.store is None:
+            raise GoalError(f'cannot activate {name!r}: no latent memory')
+        try:
+            stored = self.store.get_goal(name)
+        except KeyError as exc:
+            raise GoalError(str(exc.args[0])) from None
+        pose = None if stored.pose is None else np.asarray(stored.pose, dtype=np.float64)
+        world = None if pose is not None else self.model.place(stored.latent[None])[0]
+        self.goal = ActiveGoal(name, stored.latent, pose, world)
+        return self.goal
+
+    def clear_goal(self):
+        self.goal = None

@@ -52,8 +52,8 @@ class HarnessConfig:
                                     help='planner / world model staleness timeouts [s]: '
                                          'relaxed because lockstep pauses simulated time')
     stop_frames: int = param(5, lo=1, hi=10_000,
-                             help="an agent episode ends when the planner has reported "
-                                  "'goal_reached' for this many frames")
+                             help=f"an agent episode ends when the planner has reported "
+                                  f"'{GOAL_REACHED}' for this many frames")
     episode_timeout: float = param(300.0, lo=1.0, hi=86_400.0,
                                    help='wall seconds before an episode is abandoned as '
                                         'stalled (an infrastructure failure)')

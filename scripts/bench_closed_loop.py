@@ -34,6 +34,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from bench_common import machine  # noqa: E402  (scripts/ is on sys.path)
 
 from agent_node.cli import main as cli_main  # noqa: E402
+from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
 
 
 def _cell(value, fmt):
@@ -64,7 +65,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--episodes', type=int, default=50)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--budget', type=int, default=200)
+    # the protocol's defaults: jepa-agent closed-loop samples the episodes (plan_episodes)
+    parser.add_argument('--budget', type=int, default=HarnessConfig.budget)
+    parser.add_argument('--threshold', type=float, default=HarnessConfig.success_threshold)
+    parser.add_argument('--goal-distance', type=float, nargs=2, metavar=('MIN', 'MAX'),
+                        default=(HarnessConfig.goal_min_distance,
+                                 HarnessConfig.goal_max_distance))
     parser.add_argument('--layouts', nargs='+', default=['open', 'two_rooms'])
     parser.add_argument('--distractors', choices=('both', 'no', 'yes'), default='both')
     parser.add_argument('--model-dir', default=None)
@@ -82,8 +88,10 @@ def main(argv=None) -> int:
     for layout, distractors in settings:
         report = out_dir / f'{layout}{"_distractors" if distractors else ""}.json'
         command = ['closed-loop', '--episodes', str(args.episodes), '--seed', str(args.seed),
-                   '--layout', layout, '--budget', str(args.budget), '--method', args.method,
-                   '--policies', args.policies, '--report', str(report)]
+                   '--layout', layout, '--budget', str(args.budget), '--threshold',
+                   str(args.threshold), '--goal-distance', *map(str, args.goal_distance),
+                   '--method', args.method, '--policies', args.policies, '--report',
+                   str(report)]
         for rule in args.param:
             command += ['--param', rule]
         if distractors:
@@ -92,6 +100,7 @@ def main(argv=None) -> int:
             command += ['--model-dir', args.model_dir]
         print(f'jepa-agent {shlex.join(command)}', file=sys.stderr, flush=True)
         if cli_main(command) != 0:
+            print(f'stopped: the episodes that finished are in {report}', file=sys.stderr)
             return 1
         reports.append(((layout, distractors), json.loads(report.read_text())))
     first = reports[0][1]
@@ -108,6 +117,12 @@ def main(argv=None) -> int:
           f'{first.get("node_overrides") or "shipped defaults"}. Reports: {out_dir}/*.json')
     print()
     print('\n'.join(table(reports)))
+    retried = [(f'{layout}{" + distractors" if distractors else ""} {policy}',
+                r['episodes_retried']) for (layout, distractors), report in reports
+               for policy, r in report['results'].items() if r.get('episodes_retried')]
+    if retried:
+        print('\nRerun after an infrastructure failure (see infrastructure_errors in the '
+              'reports): ' + ', '.join(f'{name}: {n} episode(s)' for name, n in retried))
     print(f'\nTotal wall time {time.monotonic() - began:.0f} s')
     return 0
 

@@ -19,7 +19,8 @@ Isolates the model and the planner from the ROS plumbing, for cost-design questi
     .venv/bin/python scripts/eval_offline_planning.py --goal-source truth
     .venv/bin/python scripts/eval_offline_planning.py --w-latent 0.3 --latent-fade 0.6
 
-Each episode: a seeded start and a goal 0.75-2.5 m away; the goal is known only as its image,
+Each episode: the closed-loop protocol's seeded start and goal (world_model.evaluation.episodes,
+0.75-2.5 m apart by default, as `jepa-agent closed-loop`); the goal is known only as its image,
 localised as world_model_node does (place probe + odom_T_world alignment, through
 world_model.online.FramePipeline), or, with --goal-source truth, given exactly. Success: the true
 position comes within --threshold of the goal within --budget steps (the episode does not stop
@@ -35,6 +36,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
+from world_model.evaluation.episodes import plan_episodes  # noqa: E402
+from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
 from world_model.online import FramePipeline, FramePipelineConfig, Proposal  # noqa: E402
 from world_model.planning.mpc import LatentMPC  # noqa: E402
 from world_model.planning.objectives import trajectory_costs  # noqa: E402
@@ -49,7 +52,10 @@ def main(argv=None) -> int:
     parser.add_argument('--episodes', type=int, default=16)
     parser.add_argument('--seed', type=int, default=100)
     parser.add_argument('--budget', type=int, default=200)
-    parser.add_argument('--threshold', type=float, default=0.3)
+    parser.add_argument('--threshold', type=float, default=HarnessConfig.success_threshold)
+    parser.add_argument('--goal-distance', type=float, nargs=2, metavar=('MIN', 'MAX'),
+                        default=(HarnessConfig.goal_min_distance,
+                                 HarnessConfig.goal_max_distance))
     parser.add_argument('--goal-source', choices=('place', 'truth'), default='place')
     parser.add_argument('--w-latent', type=float, default=0.0)
     parser.add_argument('--latent-fade', type=float, default=0.0,
@@ -59,14 +65,13 @@ def main(argv=None) -> int:
     wm = OnnxWorldModel(args.model_dir, threads=1)
     sim = DiffDriveSim(SimConfig(layout=args.layout))
     successes, finals = 0, []
-    for episode in range(args.episodes):
-        seed = args.seed + episode
-        rng = np.random.default_rng(seed)
-        step = sim.reset(seed=seed, layout=args.layout)
-        while True:
-            goal = sim.sample_free_pose(rng)
-            if 0.75 < np.hypot(*(goal[:2] - step.true_pose[:2])) < 2.5:
-                break
+    protocol = HarnessConfig(layout=args.layout, success_threshold=args.threshold,
+                             goal_min_distance=args.goal_distance[0],
+                             goal_max_distance=args.goal_distance[1])
+    for episode, spec in enumerate(plan_episodes(protocol, sim.config, args.episodes,
+                                                 args.seed)):
+        step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
+        goal = np.asarray(spec.goal)
         # world_model_node's per-frame algorithm; the MPC below plays planner_node
         pipeline = FramePipeline(wm, FramePipelineConfig())
         pipeline.set_goal_image(sim.render_at(goal))

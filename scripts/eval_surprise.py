@@ -37,6 +37,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from world_model.envs import DiffDriveSim, ExplorationPolicy, SimConfig  # noqa: E402
+from world_model.evaluation.episodes import plan_episodes  # noqa: E402
+from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
 from world_model.online import FramePipeline, FramePipelineConfig  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
 
@@ -69,9 +71,11 @@ def run(model, layout: str, distractors: bool, episodes: int, steps: int, seed: 
                        sim.config.control_period)
     normal, kidnap, push = [], [], []
     rng = np.random.default_rng(seed)
-    for episode in range(episodes):
-        step = sim.reset(seed=seed + episode, layout=layout)
-        policy = ExplorationPolicy(seed=seed + episode)
+    # the closed-loop protocol's episodes: seeds and collision-free start poses
+    specs = plan_episodes(HarnessConfig(layout=layout), sim.config, episodes, seed)
+    for episode, spec in enumerate(specs):
+        step = sim.reset(seed=spec.seed, layout=layout, pose=spec.start)
+        policy = ExplorationPolicy(seed=spec.seed)
         frames.restart(step)
         event_at = steps // 2
         for t in range(steps):
@@ -83,7 +87,7 @@ def run(model, layout: str, distractors: bool, episodes: int, steps: int, seed: 
                         -0.3 * np.sin(step.true_pose[2]), 0.3 * np.cos(step.true_pose[2]), 0]))
                 value = frames.observe(image, step)
                 (kidnap if episode % 2 == 0 else push).append(value)
-                step = sim.reset(seed=seed + episode, layout=layout, pose=step.true_pose)
+                step = sim.reset(seed=spec.seed, layout=layout, pose=step.true_pose)
                 frames.restart(step)  # a fresh history after the event
                 continue
             value = frames.observe(step.image, step)

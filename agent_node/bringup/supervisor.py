@@ -166,8 +166,9 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _run(self) -> int:
-        env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    def start(self, env=None):
+        """Start every child and forward its output; returns at once (run() = start + watch)."""
+        env = {**(os.environ if env is None else env), 'PYTHONUNBUFFERED': '1'}
         preexec = parent_death_signal()
         # Start every process before any output thread: preexec_fn is only safe without threads.
         for child in self.children:
@@ -177,6 +178,15 @@ class Supervisor:
         for child in self.children:
             if child.proc is not None:
                 child.forward_output(self.out, self.lock)
+
+    def exited(self) -> list:
+        """The started children that are no longer running."""
+        return [c for c in self.children if c.proc is not None and not c.alive()]
+
+    def _run(self) -> int:
+        self.start()
+        for child in self.children:
+            if child.proc is not None:
                 self.say(f'started {child.name} (pid {child.proc.pid})')
         while True:
             if self.signals:
@@ -188,7 +198,7 @@ class Supervisor:
                         clean = False
                         self.say(f'node {child.name} {child.exit_description()} while stopping')
                 return 0 if clean else EXIT_NODE_FAILED
-            dead = [c for c in self.children if c.proc is not None and not c.alive()]
+            dead = self.exited()
             if dead:
                 self._drain(dead)
                 for child in dead:

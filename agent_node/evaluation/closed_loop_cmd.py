@@ -16,80 +16,84 @@
     jepa-agent closed-loop --episodes 50 --seed 0 --layout two_rooms --budget 200 \\
         --report out/closed_loop_two_rooms.json
 
-Runs the same episodes (agent_node.evaluation.harness.plan_episodes) twice: with sim_node +
+Runs the same episodes (world_model.evaluation.episodes.plan_episodes) twice: with sim_node +
 world_model_node + planner_node (the agent) and with sim_node driven by smooth random commands
 (the baseline). The JSON report holds the exact protocol, the command, per-policy figures
 (success rate, final distance, steps to success, plan rate, latency p50/p99, collisions) and
-every episode with its ground-truth trajectory.
+every episode with its ground-truth trajectory. The report is rewritten (atomically) after every
+episode, so a run that stops early keeps the episodes that finished ('complete': false, 'error');
+an episode that failed for an infrastructure reason is rerun once, and says so ('retries',
+'infrastructure_errors').
 """
 
 import datetime
-import json
 import math
 import pathlib
 import platform
 import shlex
 import sys
-import time
 
-from agent_node.evaluation.harness import (
-    POLICIES,
-    MissionConfig,
-    MissionError,
-    node_parameters,
-    plan_episodes,
-    protocol,
-    run_policy,
-    sim_config_of,
-    summarise,
-)
-from world_model.config import ConfigError, from_dict, to_dict
+from agent_node.evaluation.harness import run_policy
+from agent_node.evaluation.node_params import node_parameters, sim_config_of
+from agent_node.evaluation.node_set import AGENT_NODES
+from world_model.config import ConfigError, field_specs, from_dict, to_dict
 from world_model.envs.sim_config import LAYOUT_NAMES
+from world_model.evaluation.episodes import plan_episodes
+from world_model.evaluation.protocol import POLICIES, HarnessConfig, protocol_report
+from world_model.evaluation.report_file import IncrementalReport
+from world_model.evaluation.retry import InfrastructureError
 from world_model.planning.planner_config import PLANNER_METHODS
+
+DEFAULTS = {spec.name: spec.default for spec in field_specs(HarnessConfig)}
 
 
 def add_arguments(parser):
     parser.add_argument('--episodes', type=int, default=50, help='episodes per policy')
     parser.add_argument('--seed', type=int, default=0, help='seed of the episode set')
     parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES)
-    parser.add_argument('--budget', type=int, default=200, metavar='STEPS',
-                        help='control steps per episode (default 200, as PLDM / EB-JEPA)')
+    parser.add_argument('--budget', type=int, default=DEFAULTS['budget'], metavar='STEPS',
+                        help='control steps per episode (default %(default)s, as PLDM / '
+                             'EB-JEPA)')
     parser.add_argument('--distractors', action='store_true',
                         help='moving distractor objects in the camera images')
     parser.add_argument('--model-dir', default=None,
                         help='exported model directory (default: models/default)')
     parser.add_argument('--method', default='mppi', choices=PLANNER_METHODS)
-    parser.add_argument('--threshold', type=float, default=0.3, metavar='M',
-                        help='success distance to the goal [m] (default 0.3)')
-    parser.add_argument('--goal-distance', type=float, nargs=2, default=(0.75, 2.5),
+    parser.add_argument('--threshold', type=float, default=DEFAULTS['success_threshold'],
+                        metavar='M', help='success distance to the goal [m] (default '
+                                          '%(default)s)')
+    parser.add_argument('--goal-distance', type=float, nargs=2,
+                        default=(DEFAULTS['goal_min_distance'], DEFAULTS['goal_max_distance']),
                         metavar=('MIN', 'MAX'),
-                        help='start-goal straight-line distance range [m] (default 0.75 2.5)')
+                        help='start-goal straight-line distance range [m] (default '
+                             f'{DEFAULTS["goal_min_distance"]} {DEFAULTS["goal_max_distance"]})')
     parser.add_argument('--policies', default=','.join(POLICIES),
                         help='comma-separated subset of agent,random (default both)')
     parser.add_argument('--report', default='out/closed_loop.json', metavar='REPORT.json',
                         help='JSON report to write (node logs go next to it)')
     parser.add_argument('--domain-id', type=int, default=None,
                         help='ROS domain of the run (default: a private one from the pid)')
-    parser.add_argument('--lockstep-timeout', type=float, default=0.3,
+    parser.add_argument('--lockstep-timeout', type=float, default=DEFAULTS['lockstep_timeout'],
                         help='wall seconds the simulator waits for a cmd_vel')
+    parser.add_argument('--retries', type=int, default=DEFAULTS['retries'],
+                        help='reruns of an episode that failed for an infrastructure reason '
+                             '(default %(default)s)')
     parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
                         help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable; '
                              'VALUE is YAML)')
 
 
-def mission_config(args) -> MissionConfig:
-    return from_dict(MissionConfig, {
+def harness_config(args) -> HarnessConfig:
+    return from_dict(HarnessConfig, {
         'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
         'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
         'goal_max_distance': args.goal_distance[1], 'method': args.method,
-        'lockstep_timeout': args.lockstep_timeout}, where='--')
+        'lockstep_timeout': args.lockstep_timeout, 'retries': args.retries}, where='--')
 
 
 def node_overrides(rules) -> dict:
     """{node: {name: value}} from NODE:NAME=VALUE rules (VALUE parsed as YAML)."""
     import yaml
-
-    from agent_node.evaluation.harness import AGENT_NODES
 
     out = {}
     for rule in rules:
@@ -197,14 +201,17 @@ class _Progress:
         self.bar.set_postfix_str(', '.join(f'{p} {w}/{n}' for p, (w, n) in self.wins.items()))
         self.bar.update(1)
 
+    def retry(self, spec, error):
+        self.bar.write(f'episode {spec.index}: infrastructure failure, running it again: '
+                       f'{str(error).splitlines()[0]}', file=sys.stderr)
+
     def close(self):
         self.bar.close()
 
 
 def run(args) -> int:
-    began = time.monotonic()
     try:
-        config = mission_config(args)
+        config = harness_config(args)
         policies = _policies(args.policies)
         overrides = node_overrides(args.param)
         if args.episodes < 1:
@@ -216,43 +223,54 @@ def run(args) -> int:
         return 2
     report_path = pathlib.Path(args.report)
     workdir = report_path.with_name(report_path.stem + '-nodes')
-    command = command_line(args)
-    progress = _Progress(len(specs) * len(policies))
-    results, episodes = {}, {}
-    try:
-        for policy in policies:
-            records, info = run_policy(config, specs, policy, model_dir=args.model_dir,
-                                       workdir=workdir / policy, domain_id=args.domain_id,
-                                       on_episode=progress.episode,
-                                       node_overrides=overrides)
-            results[policy] = {**summarise(records), **info}
-            episodes[policy] = [r.summary() for r in records]
-    except MissionError as exc:
-        print(f'jepa-agent closed-loop: error: {exc}', file=sys.stderr)
-        return 1
-    finally:
-        progress.close()
-    report = {
-        'command': command,
+    report = IncrementalReport(report_path, {
+        'command': command_line(args),
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         'host': {'machine': platform.machine(), 'python': platform.python_version(),
                  'cpus': _cpu_count()},
         'model': _model_info(args.model_dir),
-        'protocol': {**protocol(config, sim_config), 'episodes': len(specs), 'seed': args.seed},
+        'protocol': {**protocol_report(config, sim_config), 'episodes': len(specs),
+                     'seed': args.seed},
         'config': to_dict(config),
         'node_overrides': overrides,
-        'results': results,
-        'episodes': episodes,
-        'wall_s': round(time.monotonic() - began, 1),
-    }
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=1) + '\n')
+    })
+    progress = _Progress(len(specs) * len(policies))
+
+    def on_episode(record):
+        report.add_episode(record)  # on disk before the next episode starts
+        progress.episode(record)
+
+    error = 'interrupted'
+    try:
+        for policy in policies:
+            _, info = run_policy(config, specs, policy, model_dir=args.model_dir,
+                                 workdir=workdir / policy, domain_id=args.domain_id,
+                                 on_episode=on_episode, node_overrides=overrides,
+                                 on_retry=progress.retry)
+            report.finish_policy(policy, info)
+        error = None
+    except InfrastructureError as exc:  # HarnessError included
+        error = str(exc)
+        print(f'jepa-agent closed-loop: error: {exc}', file=sys.stderr)
+    finally:
+        progress.close()
+        report.finish(error)
+    if error is not None:
+        done = sum(len(r) for r in report.records.values())
+        print(f'jepa-agent closed-loop: {done} finished episode(s) kept in '
+              f'{report_path.resolve()}', file=sys.stderr)
+        return 1
     print(f'{len(specs)} episodes, layout {config.layout!r}'
           f'{" with distractors" if config.distractors else ""}, budget {config.budget} steps, '
           f'success < {config.success_threshold} m, goals {config.goal_min_distance}-'
           f'{config.goal_max_distance} m away, method {config.method}')
-    print(format_table(results))
-    print(f'wrote {report_path.resolve()} ({report["wall_s"]:.0f} s)')
+    data = report.data()
+    print(format_table(data['results']))
+    retried = sum(r['episodes_retried'] for r in data['results'].values())
+    if retried:
+        print(f'{retried} episode(s) were rerun after an infrastructure failure (see '
+              f"'infrastructure_errors' in the report)")
+    print(f'wrote {report_path.resolve()} ({data["wall_s"]:.0f} s)')
     return 0
 
 
@@ -266,7 +284,7 @@ def command_line(args) -> str:
         words += ['--model-dir', args.model_dir]
     words += ['--method', args.method, '--threshold', args.threshold, '--goal-distance',
               *args.goal_distance, '--policies', args.policies, '--lockstep-timeout',
-              args.lockstep_timeout]
+              args.lockstep_timeout, '--retries', args.retries]
     for rule in args.param:
         words += ['--param', rule]
     words += ['--report', args.report]

@@ -28,17 +28,14 @@ import time
 import numpy as np
 
 from agent_node.evaluation.closed_loop_cmd import node_overrides
-from agent_node.evaluation.harness import (
-    Mission,
-    MissionConfig,
-    MissionError,
-    node_parameters,
-    plan_episodes,
-    sim_config_of,
-)
+from agent_node.evaluation.harness import EvaluationHarness
+from agent_node.evaluation.node_params import node_parameters, sim_config_of
 from world_model.config import ConfigError, from_dict
 from world_model.envs.diff_drive_sim import episode_layout
 from world_model.envs.sim_config import LAYOUT_NAMES
+from world_model.evaluation.episodes import plan_episodes
+from world_model.evaluation.protocol import HarnessConfig
+from world_model.evaluation.retry import InfrastructureError, run_with_retries
 from world_model.planning.planner_config import PLANNER_METHODS
 
 NAME = 'jepa-agent demo'
@@ -65,20 +62,42 @@ def add_arguments(parser):
                         help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable)')
 
 
+def progress_line(record, step: int, distance: float, budget: int, every: int = 10) -> str:
+    """Distance, the planner's latest reported rate, recent latency and the latest surprise."""
+    rate = record.plan_hz[-1] if record.plan_hz else math.nan  # none until the planner has one
+    latency = np.median(record.latency_ms[-every:]) if record.latency_ms else math.nan
+    surprise = record.surprise[max(record.surprise)] if record.surprise else math.nan
+    return (f'  step {step:3d}/{budget}  goal distance {distance:5.2f} m  plan {rate:5.1f} Hz  '
+            f'latency {latency:5.1f} ms  surprise {surprise:4.2f}')
+
+
 class _Printer:
-    """One progress line every `every` steps: distance, plan rate, latency, surprise."""
+    """One progress line every `every` steps."""
 
     def __init__(self, budget: int, every: int = 10):
         self.budget, self.every = budget, every
 
     def __call__(self, record, step, distance):
-        if step % self.every:
-            return
-        rate = record.plan_hz[-1] if record.plan_hz else math.nan
-        latency = np.median(record.latency_ms[-self.every:]) if record.latency_ms else math.nan
-        surprise = record.surprise[max(record.surprise)] if record.surprise else math.nan
-        print(f'  step {step:3d}/{self.budget}  goal distance {distance:5.2f} m  plan '
-              f'{rate:5.1f} Hz  latency {latency:5.1f} ms  surprise {surprise:4.2f}', flush=True)
+        if step % self.every == 0:
+            print(progress_line(record, step, distance, self.budget, self.every), flush=True)
+
+
+class _ShowingProgress:
+    """The harness as an episode runner whose episodes print progress lines."""
+
+    def __init__(self, harness: EvaluationHarness, on_step):
+        self.harness, self.on_step = harness, on_step
+
+    def run_episode(self, spec):
+        return self.harness.run_episode(spec, on_step=self.on_step)
+
+    def restart(self):
+        self.harness.restart()
+
+
+def _announce_retry(spec, error):
+    print(f'{NAME}: infrastructure failure, running the episode again: '
+          f'{str(error).splitlines()[0]}', flush=True)
 
 
 def demo_figure(record, layout, threshold: float, title: str):
@@ -145,7 +164,7 @@ def demo_figure(record, layout, threshold: float, title: str):
 def run(args) -> int:
     began = time.monotonic()
     try:
-        config = from_dict(MissionConfig, {
+        config = from_dict(HarnessConfig, {
             'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
             'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
             'goal_max_distance': args.goal_distance[1], 'method': args.method,
@@ -156,18 +175,19 @@ def run(args) -> int:
     except ConfigError as exc:
         print(f'{NAME}: error: {exc}', file=sys.stderr)
         return 2
-    mission = Mission(config, 'agent', model_dir=args.model_dir, domain_id=args.domain_id,
-                      node_overrides=overrides)
+    harness = EvaluationHarness(config, 'agent', model_dir=args.model_dir,
+                                domain_id=args.domain_id, node_overrides=overrides)
     print(f'{NAME}: starting sim_node, world_model_node and planner_node (model '
-          f'{mission.model_dir}) ...', flush=True)
+          f'{harness.model_dir}) ...', flush=True)
     try:
-        with mission:
-            print(f'{NAME}: nodes up in {mission.startup_s:.1f} s. Episode seed {args.seed}: '
+        with harness:
+            print(f'{NAME}: nodes up in {harness.startup_s:.1f} s. Episode seed {args.seed}: '
                   f'layout {config.layout!r}, start ({spec.start[0]:.2f}, {spec.start[1]:.2f}), '
                   f'goal image rendered at ({spec.goal[0]:.2f}, {spec.goal[1]:.2f}), '
                   f'{spec.distance:.2f} m away', flush=True)
-            record = mission.run_episode(spec, on_step=_Printer(config.budget))
-    except MissionError as exc:
+            runner = _ShowingProgress(harness, _Printer(config.budget))
+            record = run_with_retries(runner, spec, config.retries, on_retry=_announce_retry)
+    except InfrastructureError as exc:
         print(f'{NAME}: error: {exc}', file=sys.stderr)
         return 1
     outcome = (f'reached the goal in {record.steps} steps '

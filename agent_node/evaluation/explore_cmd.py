@@ -13,7 +13,8 @@
 # limitations under the License.
 """`jepa-agent explore` (ROS-free): drive the simulator with the exploration policy that
 `collect` uses and write a PNG with camera frames and the top-down trajectory: a quick look at
-what the training data covers. The agent demo is `jepa-agent demo` (agent_node/mission_demo.py).
+what the training data covers. The agent demo is `jepa-agent demo`
+(agent_node/evaluation/demo_cmd.py).
 """
 
 import pathlib

@@ -11,4 +11,6 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Evaluation of an exported world model against baselines, through the ONNX runtime."""
+"""Evaluation, ROS-free: an exported world model against baselines (evaluate_cmd, metrics), and
+the closed-loop image-goal protocol that agent_node.evaluation runs through the real nodes
+(protocol, episodes, records, retry, report_file)."""

@@ -1,0 +1,214 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""What one closed-loop episode did (EpisodeRecord) and the figures of many (summarise).
+
+The orchestrator records into an EpisodeRecord only through its add_* / set_* methods, in the
+frames it receives them in; finish() then maps what was predicted in the odometry frame into the
+world frame with the ground truth of the same step.
+"""
+
+import collections
+import dataclasses
+import math
+
+import numpy as np
+
+from world_model import geometry
+from world_model.evaluation.episodes import EpisodeSpec
+
+
+@dataclasses.dataclass
+class FuturesSnapshot:
+    """The predicted futures of one step, in the world frame."""
+
+    step: int
+    poses: np.ndarray  # [K, H, 3] world frame
+    costs: np.ndarray  # [K] summed latent distance to the goal (NaN without a goal)
+
+
+@dataclasses.dataclass
+class EpisodeRecord:
+    """What one episode did: outcome, ground-truth trajectory and the loop's measurements."""
+
+    spec: EpisodeSpec
+    policy: str
+    success: bool = False
+    steps: int = 0  # steps to success, or steps run
+    end_reason: str = ''
+    final_distance: float = math.nan
+    min_distance: float = math.nan
+    collisions: int = 0  # steps that reported contact
+    wall_s: float = 0.0
+    trajectory: dict = dataclasses.field(default_factory=dict)  # step -> true pose
+    odometry: dict = dataclasses.field(default_factory=dict)  # step -> odom pose
+    surprise: dict = dataclasses.field(default_factory=dict)  # step -> normalised surprise
+    latency_ms: list = dataclasses.field(default_factory=list)
+    plan_hz: list = dataclasses.field(default_factory=list)
+    futures: list = dataclasses.field(default_factory=list)  # FuturesSnapshot
+    goal_estimate: tuple | None = None  # last goal_pose_estimate, world frame
+    goal_image: np.ndarray | None = None
+    frames: dict = dataclasses.field(default_factory=dict)  # step -> RGB (keep_frames)
+    retries: int = 0  # attempts of this episode that failed for an infrastructure reason
+    infrastructure_errors: list = dataclasses.field(default_factory=list)  # their messages
+    _odom_futures: list = dataclasses.field(default_factory=list, repr=False)
+    _odom_estimate: tuple | None = dataclasses.field(default=None, repr=False)
+
+    # -- recording (the orchestrator's API) ---------------------------------------------------
+    def add_true_pose(self, step: int, pose) -> bool:
+        """Keep the first ground-truth pose of a step; False for a duplicate."""
+        if step in self.trajectory:
+            return False
+        self.trajectory[step] = np.asarray(pose, dtype=float)
+        return True
+
+    def add_odometry(self, step: int, pose):
+        self.odometry[step] = np.asarray(pose, dtype=float)
+
+    def add_collision(self):
+        self.collisions += 1
+
+    def add_latency(self, milliseconds: float):
+        self.latency_ms.append(float(milliseconds))
+
+    def add_plan_rate(self, hz: float):
+        """The planner's reported rate while planning; 0 means it has no rate yet, not 0 Hz.
+
+        (planner_node reports 0 until it has planned a few cycles in its rate window, which is
+        the first report or two of every episode: counting those would halve the figures.)
+        """
+        if math.isfinite(hz) and hz > 0:
+            self.plan_hz.append(float(hz))
+
+    def add_surprise(self, step: int, value: float):
+        if math.isfinite(value):
+            self.surprise[step] = float(value)
+
+    def add_futures(self, step: int, odom_poses: np.ndarray, costs: np.ndarray):
+        """Predicted futures [K, H, 3] in the odometry frame; mapped to the world in finish()."""
+        self._odom_futures.append((step, np.array(odom_poses), np.array(costs)))
+
+    def set_goal_estimate(self, step: int, odom_pose):
+        """The world model's latest goal estimate (odometry frame) as of step."""
+        self._odom_estimate = (step, np.asarray(odom_pose, dtype=float))
+
+    def add_frame(self, step: int, rgb: np.ndarray):
+        self.frames[step] = rgb
+
+    def set_goal_image(self, rgb: np.ndarray):
+        self.goal_image = rgb
+
+    def observe_distance(self, step: int, distance: float):
+        """The ground-truth distance to the goal at a new step, in step order."""
+        self.final_distance = float(distance)
+        self.min_distance = min(float(distance), float(np.nan_to_num(self.min_distance,
+                                                                     nan=math.inf)))
+        self.steps = step
+
+    def add_infrastructure_error(self, message: str):
+        """An earlier attempt of this episode failed outside the agent (first line kept)."""
+        self.retries += 1
+        self.infrastructure_errors.append(str(message).splitlines()[0] if message else '')
+
+    def finish(self, wall_s: float):
+        """End of the episode: map the kept futures and goal estimate into the world frame."""
+        self.wall_s = float(wall_s)
+        for step, poses, costs in self._odom_futures:
+            world = self.world_from_odom(step, poses)
+            if world is not None:
+                self.futures.append(FuturesSnapshot(step, world.astype(np.float32), costs))
+        self._odom_futures = []
+        if self._odom_estimate is not None:
+            step, pose = self._odom_estimate
+            world = self.world_from_odom(step, pose)
+            self.goal_estimate = None if world is None else tuple(float(v) for v in world)
+
+    # -- reading ------------------------------------------------------------------------------
+    def world_from_odom(self, step: int, poses) -> np.ndarray | None:
+        """Odometry-frame poses [..., 3] of a step mapped into the world frame (by truth)."""
+        if step not in self.trajectory or step not in self.odometry:
+            return None
+        odometry = self.odometry[step]
+        world_t_odom = geometry.compose(self.trajectory[step], geometry.invert(odometry))
+        return geometry.compose(world_t_odom, poses)
+
+    def poses(self) -> np.ndarray:
+        """[T, 3] ground-truth poses in step order."""
+        return np.array([self.trajectory[k] for k in sorted(self.trajectory)]).reshape(-1, 3)
+
+    @property
+    def control_hz(self) -> float:
+        return self.steps / self.wall_s if self.wall_s > 0 else math.nan
+
+    def summary(self) -> dict:
+        """JSON-ready per-episode result (the trajectory rounded to millimetres)."""
+        return {
+            'index': self.spec.index, 'seed': self.spec.seed, 'start': list(self.spec.start),
+            'goal': list(self.spec.goal), 'start_goal_distance': _round(self.spec.distance),
+            'success': self.success, 'steps': self.steps, 'end_reason': self.end_reason,
+            'final_distance': _round(self.final_distance),
+            'min_distance': _round(self.min_distance),
+            'collisions': self.collisions, 'wall_s': _round(self.wall_s, 2),
+            'control_hz': _round(self.control_hz, 2),
+            'latency_ms_p50': _round(_percentile(self.latency_ms, 50), 2),
+            'plan_hz': _round(_median(self.plan_hz), 2),
+            'goal_estimate': None if self.goal_estimate is None else
+            [round(float(v), 3) for v in self.goal_estimate],
+            'retries': self.retries,
+            'infrastructure_errors': list(self.infrastructure_errors),
+            'trajectory': np.round(self.poses(), 3).tolist(),
+        }
+
+
+def summarise(records: list[EpisodeRecord]) -> dict:
+    """Aggregate figures of one policy's episodes."""
+    n = len(records)
+    wins = [e for e in records if e.success]
+    latencies = [v for e in records for v in e.latency_ms]
+    rates = [v for e in records for v in e.plan_hz]
+    return {
+        'episodes': n,
+        'successes': len(wins),
+        'success_rate': _round(len(wins) / n if n else math.nan),
+        'final_distance_mean': _round(_mean([e.final_distance for e in records])),
+        'final_distance_median': _round(_median([e.final_distance for e in records])),
+        'steps_to_success_mean': _round(_mean([e.steps for e in wins]), 2),
+        'steps_to_success_median': _round(_median([e.steps for e in wins]), 1),
+        'collisions_per_episode': _round(_mean([e.collisions for e in records]), 3),
+        'episodes_with_collision': sum(e.collisions > 0 for e in records),
+        'plan_hz_median': _round(_median(rates), 2),
+        'control_hz_median': _round(_median([e.control_hz for e in records]), 2),
+        'latency_ms_p50': _round(_percentile(latencies, 50), 2),
+        'latency_ms_p99': _round(_percentile(latencies, 99), 2),
+        'end_reasons': dict(collections.Counter(e.end_reason for e in records)),
+        'retries': sum(e.retries for e in records),
+        'episodes_retried': sum(e.retries > 0 for e in records),
+        'wall_s': _round(sum(e.wall_s for e in records), 1),
+    }
+
+
+def _round(value, digits=4):
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def _percentile(values, q) -> float:
+    return float(np.percentile(values, q)) if len(values) else math.nan
+
+
+def _median(values) -> float:
+    return float(np.median(values)) if len(values) else math.nan
+
+
+def _mean(values) -> float:
+    values = [v for v in values if math.isfinite(v)]
+    return float(np.mean(values)) if values else math.nan

@@ -13,11 +13,9 @@
 # limitations under the License.
 """Wire format of the planning loop: predicted futures (PointCloud2) and proposals.
 
-world_model/predicted_futures is an organized PointCloud2 (docs/architecture.md): height = K
-candidates, width = H steps, point (k, h) = candidate k after step h + 1, FLOAT32 fields
-x, y, z, yaw, v, omega, goal_dist, uncertainty, collision. planner/proposal is a
-Float32MultiArray [candidate K, step H, action 2 (v, omega)]. Both directions are vectorised
-through numpy structured dtypes; decoders validate and raise ValueError saying what is wrong.
+The encodings are described once, in the README (topic table and "`world_model/predicted_futures`
+encoding"); FUTURES_FIELDS below is their field order. Both directions are vectorised through
+numpy structured dtypes; decoders validate and raise ValueError saying what is wrong.
 """
 
 import array

@@ -290,7 +290,7 @@ def test_config_sections_without_a_namespace_wildcard_are_warned_about(tmp_path)
     config.write_text('planner_node:\n  ros__parameters: {v_max: 0.3}\n'
                       '/**/world_model_node:\n  ros__parameters: {threads: 1}\n'
                       '/**/someone_else:\n  ros__parameters: {x: 1}\n')
-    specs = profiles.node_set('robot', profiles.resolve_arguments(
+    specs = profiles.node_specs('robot', profiles.resolve_arguments(
         'robot', SHARE, {'config': str(config), 'model_dir': MODEL}))
     warnings = launcher.check_config(config, 'robot', specs)
     assert len(warnings) == 2, warnings

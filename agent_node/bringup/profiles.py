@@ -229,7 +229,7 @@ def _own_remaps(profile: str, name: str, values: dict) -> tuple:
     return ()
 
 
-def node_set(profile: str, values: dict, extra_remaps=()) -> list[NodeSpec]:
+def node_specs(profile: str, values: dict, extra_remaps=()) -> list[NodeSpec]:
     """The nodes of a profile, given a value for each of its arguments.
 
     extra_remaps ((from, to), ...) go first on our nodes, so they win over the topic arguments.
@@ -302,5 +302,5 @@ def launch_description(profile: str):
     values = {arg.name: LaunchConfiguration(arg.name) for arg in declared}
     actions = [DeclareLaunchArgument(arg.name, default_value=arg.default,
                                      description=arg.description) for arg in declared]
-    actions += [Node(**launch_node_kwargs(spec)) for spec in node_set(profile, values)]
+    actions += [Node(**launch_node_kwargs(spec)) for spec in node_specs(profile, values)]
     return LaunchDescription(actions)

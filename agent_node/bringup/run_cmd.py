@@ -93,7 +93,7 @@ def plan(args) -> tuple[str, dict, list]:
     try:
         profile, overrides, extra = profile_arguments(args)
         values = profiles.resolve_arguments(profile, profiles.share_directory(), overrides)
-        specs = profiles.node_set(profile, values, extra_remaps=extra)
+        specs = profiles.node_specs(profile, values, extra_remaps=extra)
     except ValueError as exc:
         raise LaunchError(str(exc)) from None
     if getattr(args, 'only', None):

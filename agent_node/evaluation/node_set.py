@@ -50,7 +50,7 @@ class NodeSet:
                  shutdown_timeout: float = 5.0):
         values = profiles.resolve_arguments('sim_demo', profiles.share_directory(), {
             'config': str(params_file), 'model_dir': str(model_dir), 'use_sim_time': 'true'})
-        self.specs = [s for s in profiles.node_set('sim_demo', values) if s.name in nodes]
+        self.specs = [s for s in profiles.node_specs('sim_demo', values) if s.name in nodes]
         self.log_path = pathlib.Path(log_path)
         self.env = {**os.environ, 'ROS_DOMAIN_ID': str(domain_id),
                     'ROS_AUTOMATIC_DISCOVERY_RANGE': discovery_range()}

@@ -224,12 +224,12 @@ def test_closed_loop_report_compares_agent_and_random_on_the_same_episodes(tmp_p
 @pytest.mark.ros
 @pytest.mark.slow
 def test_demo_runs_one_episode_and_writes_the_png(tiny_model, tmp_path, capsys):
-    from agent_node.evaluation import demo_cmd as mission_demo
+    from agent_node.evaluation import demo_cmd
 
     out = tmp_path / 'demo.png'
     parser = argparse.ArgumentParser()
-    mission_demo.add_arguments(parser)
-    rc = mission_demo.run(parser.parse_args([
+    demo_cmd.add_arguments(parser)
+    rc = demo_cmd.run(parser.parse_args([
         '--budget', '10', '--model-dir', str(tiny_model), '--domain-id', str(_domain()),
         '--out', str(out)]))
     assert rc == 0

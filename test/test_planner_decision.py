@@ -207,7 +207,8 @@ def test_estimate_refinements_move_the_goal_and_reached_goals_hold(decider):
 
 def test_base_link_goals_are_placed_with_the_odometry(decider):
     rejected = decider.on_goal((1.0, 0.0, 0.0), 'base_link', EXPLICIT)
-    assert rejected.rejected == ('goal', "ignoring goal_pose in 'base_link' needs odometry first")
+    assert rejected.rejected == (
+        'goal', "ignoring a planner/goal_pose in 'base_link': it needs odometry first")
     assert decider.goal is None and not rejected.changed
     decider.on_odom((1.0, 2.0, math.pi / 2))
     decision = decider.on_goal((1.0, 0.5, 0.0), 'base_link', EXPLICIT)
@@ -218,8 +219,10 @@ def test_base_link_goals_are_placed_with_the_odometry(decider):
 
 @pytest.mark.parametrize('pose, frame, reason', [
     ((1.0, 0.0, 0.0), 'map',
-     "ignoring goal_pose_estimate frame_id 'map' is neither 'odom' nor 'base_link' (no tf here)"),
-    ((math.nan, 0.0, 0.0), 'odom', 'ignoring goal_pose_estimate has a non-finite pose'),
+     "ignoring a world_model/goal_pose_estimate: frame_id 'map' is neither 'odom' nor "
+     "'base_link' (no tf here)"),
+    ((math.nan, 0.0, 0.0), 'odom',
+     'ignoring a world_model/goal_pose_estimate with a non-finite pose'),
 ])
 def test_unusable_goals_are_rejected_and_change_nothing(decider, pose, frame, reason):
     planning(decider)

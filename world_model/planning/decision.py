@@ -19,7 +19,7 @@ restart the MPC from rest, run a planning cycle, log, publish the status. Freshn
 on an injectable steady clock (a callable returning seconds), so the rules are testable without
 DDS or real time:
 
-- goals: an explicit goal_pose outranks the world model's goal_pose_estimate until it is
+- goals: an explicit planner/goal_pose outranks the world model's goal_pose_estimate until it is
   reached; an estimate within goal_hold_radius of a goal just reached is the same goal (hold);
   base_link goals are placed with the current odometry, odom (or empty) frames are used as is.
 - watchdog: idle without a goal, goal_reached within goal_tolerance, otherwise stopped while
@@ -49,9 +49,9 @@ from world_model.planning.status import (
     WATCHDOG_STATES,
 )
 
-EXPLICIT = 'explicit'  # goal_pose
+EXPLICIT = 'explicit'  # planner/goal_pose
 ESTIMATE = 'estimate'  # world_model/goal_pose_estimate
-GOAL_TOPICS = {EXPLICIT: 'goal_pose', ESTIMATE: 'goal_pose_estimate'}
+GOAL_TOPICS = {EXPLICIT: 'planner/goal_pose', ESTIMATE: 'world_model/goal_pose_estimate'}
 RATE_WINDOW_S = 2.0
 
 Clock = Callable[[], float]
@@ -172,14 +172,14 @@ class PlannerDecider:
         what = GOAL_TOPICS[source]
         goal = np.asarray(pose, dtype=np.float64)
         if not np.isfinite(goal).all():
-            return self._ignore('goal', f'ignoring {what} has a non-finite pose')
+            return self._ignore('goal', f'ignoring a {what} with a non-finite pose')
         if frame_id == self.config.base_frame:
             if self.odom_pose is None:
-                return self._ignore('goal', f'ignoring {what} in {frame_id!r} needs odometry '
-                                            f'first')
+                return self._ignore('goal', f'ignoring a {what} in {frame_id!r}: it needs '
+                                            f'odometry first')
             goal = geometry.compose(self.odom_pose, goal)  # relative to where the robot is
         elif frame_id not in ('', self.config.odom_frame):
-            return self._ignore('goal', f'ignoring {what} frame_id {frame_id!r} is neither '
+            return self._ignore('goal', f'ignoring a {what}: frame_id {frame_id!r} is neither '
                                         f'{self.config.odom_frame!r} nor '
                                         f'{self.config.base_frame!r} (no tf here)')
         if source == ESTIMATE:

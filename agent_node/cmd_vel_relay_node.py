@@ -30,7 +30,7 @@ from rclpy.node import Node
 
 from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
-from agent_node.ros.node_main import run_node
+from agent_node.ros.node_main import deliver_on_exit, run_node
 from agent_node.ros.params import declare_config
 from world_model.command_timeout import CommandTimeout, CommandTimeoutConfig
 
@@ -83,6 +83,11 @@ class CmdVelRelayNode(Node):
         else:
             self.pub.publish(Twist())
 
+    def send_zero_on_exit(self):
+        """The final zero, acknowledged by the subscribers before the node is gone."""
+        self.send_zero()
+        deliver_on_exit(self.pub, self.get_logger())
+
     def _status(self):
         age = self.timeout.age(time.monotonic())
         level = 'OK'
@@ -93,7 +98,7 @@ class CmdVelRelayNode(Node):
 
 def main(args=None) -> int:
     return run_node('cmd_vel_relay', CmdVelRelayNode, args=args,
-                    on_exit=CmdVelRelayNode.send_zero)
+                    on_exit=CmdVelRelayNode.send_zero_on_exit)
 
 
 if __name__ == '__main__':

@@ -43,7 +43,7 @@ from agent_node.conversions.outputs import pose_of, set_pose
 from agent_node.ros import qos
 from agent_node.ros.cmd_vel_output import CmdVelOutput
 from agent_node.ros.diagnostics import BurstCounter, BurstLogger, DiagnosticsReporter
-from agent_node.ros.node_main import run_node
+from agent_node.ros.node_main import deliver_on_exit, run_node
 from agent_node.ros.params import declare_config, updated_config
 from world_model.config import param
 from world_model.planning.decision import (
@@ -286,9 +286,14 @@ class PlannerNode(Node):
         """Zero velocity (on leaving planning and on shutdown)."""
         self.cmd_vel.publish(0.0, 0.0)
 
+    def stop_on_exit(self):
+        """The final zero velocity, acknowledged by the subscribers before the node is gone."""
+        self.stop_robot()
+        deliver_on_exit(self.cmd_vel.publisher, self.get_logger())
+
 
 def main(args=None) -> int:
-    return run_node('planner_node', PlannerNode, args=args, on_exit=PlannerNode.stop_robot)
+    return run_node('planner_node', PlannerNode, args=args, on_exit=PlannerNode.stop_on_exit)
 
 
 if __name__ == '__main__':

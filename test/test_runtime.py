@@ -232,15 +232,15 @@ def test_rollout_reuses_its_buffers_and_copy_keeps_a_result(wm):
 
 def test_straight_motion_integrates_in_the_body_frame(wm):
     """Poses are SE(2) compositions: x grows with dx; y stays put when dy and dyaw are zero."""
-    from world_model.runtime.onnx_world_model import _integrate_poses, _RolloutBuffers
+    from world_model.runtime.rollout import RolloutBuffers, integrate_poses
 
-    buf = _RolloutBuffers(wm.sessions['predictor'], 2, 2, 16, io_binding=False)
+    buf = RolloutBuffers(wm.sessions['predictor'], 2, 2, 16, io_binding=False)
     buf.ensure_horizon(4)
     buf.deltas[:4] = 0.0
     buf.deltas[:4, 0, 0] = 0.1  # candidate 0 drives straight
     buf.deltas[:4, 1, 2] = np.pi / 2  # candidate 1 turns in place, then drives
     buf.deltas[3, 1, 0] = 1.0
-    _integrate_poses(buf, 4)
+    integrate_poses(buf, 4)
     np.testing.assert_allclose(buf.poses[:4, 0], [[0.1 * (i + 1), 0, 0] for i in range(4)],
                                atol=1e-6)
     np.testing.assert_allclose(buf.poses[3, 1], [0.0, -1.0, 0.0], atol=1e-6)  # heading pi*3/2

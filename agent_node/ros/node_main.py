@@ -16,6 +16,7 @@
 rclpy's own SIGINT handler shuts the context down before anything else runs, so a planner could
 not publish its final zero velocity. Here SIGINT and SIGTERM (ros2 launch, `jepa-agent run`,
 Ctrl-C) only end the spin loop; on_exit still has a valid context, then rclpy shuts down.
+A final message sent from on_exit is confirmed delivered (deliver_on_exit) before the node goes.
 """
 
 from collections.abc import Callable
@@ -23,6 +24,7 @@ import signal
 import threading
 
 import rclpy
+from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
@@ -30,6 +32,8 @@ from rclpy.signals import SignalHandlerOptions
 from world_model.config import ConfigError
 
 SPIN_PERIOD_S = 0.1  # how soon a signal is noticed while no callback is due
+# Fast DDS subscribers acknowledge on the writer's next heartbeat, 3 s after its last sample.
+EXIT_DELIVERY_S = 4.0
 
 
 def run_node(name: str, make_node: Callable[[], Node], args=None,
@@ -74,3 +78,17 @@ def run_node(name: str, make_node: Callable[[], Node], args=None,
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def deliver_on_exit(publisher, logger, timeout_s: float = EXIT_DELIVERY_S) -> bool:
+    """Block until every reliable subscriber acknowledged what publisher sent (for on_exit).
+
+    Tearing the node down right after a publish can lose that last sample: a loaded subscriber
+    takes it too late and drops it once the writer has gone, so a base would keep driving on
+    its last command. False (and a warning) when some subscriber did not acknowledge in time.
+    """
+    if publisher.wait_for_all_acked(Duration(seconds=timeout_s)):
+        return True
+    logger.warning(f'{publisher.topic_name}: the final message was not acknowledged by every '
+                   f'subscriber within {timeout_s} s')
+    return False

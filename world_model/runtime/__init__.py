@@ -14,6 +14,8 @@
 """Verified onnxruntime execution of an exported JEPA world model (what the robot runs)."""
 
 from world_model.export.manifest import ModelIntegrityError
-from world_model.runtime.onnx_world_model import Futures, ModelMetadataError, OnnxWorldModel
+from world_model.runtime.onnx_world_model import OnnxWorldModel
+from world_model.runtime.rollout import Futures
+from world_model.runtime.sessions import ModelMetadataError
 
 __all__ = ['Futures', 'ModelIntegrityError', 'ModelMetadataError', 'OnnxWorldModel']

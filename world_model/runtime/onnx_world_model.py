@@ -13,15 +13,12 @@
 # limitations under the License.
 """OnnxWorldModel: the exported world model under onnxruntime, verified before it runs.
 
-Loading checks every file against manifest.json (the bytes that were hashed are the bytes that
-are loaded), then each graph's inputs and outputs against its embedded metadata. Rollouts reuse
-per-batch-size buffers bound to the predictor once (IOBinding), so a planning step allocates
-nothing but the small checks on its inputs.
+Loading (sessions.py) checks every file against manifest.json, then each graph against its
+embedded metadata. Rollouts (rollout.py) reuse per-batch-size buffers bound to the predictor once
+(IOBinding), so a planning step allocates nothing but the small checks on its inputs here.
 """
 
 import collections
-import dataclasses
-import json
 import logging
 import pathlib
 import threading
@@ -32,78 +29,20 @@ import onnxruntime as ort
 from world_model.export import manifest as mf
 from world_model.export import metadata as meta
 from world_model.runtime.preprocess import check_images, resize_images
-from world_model.runtime.providers import (
-    provider_options,
-    resolve_providers,
-    session_options,
+from world_model.runtime.providers import resolve_providers, session_options
+from world_model.runtime.rollout import Futures, RolloutBuffers
+from world_model.runtime.sessions import (
+    ModelMetadataError,
+    check_io,
+    check_model_config,
+    consistent_metadata,
+    open_session,
 )
 
+__all__ = ['Futures', 'ModelMetadataError', 'OnnxWorldModel']
+
 _LOG = logging.getLogger('jepa_agent.runtime')
-MODEL_CONFIG_FILE = 'model_config.json'
-_SHARED_EXEMPT = ('role', 'precision')  # the only metadata keys that differ between files
 _MAX_CACHED_BATCHES = 8
-
-
-class ModelMetadataError(mf.ModelIntegrityError):
-    """A graph contradicts its metadata (or the files of one model disagree with each other)."""
-
-
-@dataclasses.dataclass
-class Futures:
-    """Predicted futures of K candidate action sequences over H steps.
-
-    The arrays are views of buffers the runtime reuses: they stay valid until the next rollout
-    with the same K. Call copy() to keep them longer.
-    """
-
-    latents: np.ndarray  # float32 [K, H, D]
-    poses: np.ndarray  # float32 [K, H, 3] (x, y, yaw) body frame relative to now
-    collision: np.ndarray  # float32 [K, H] contact probability
-
-    def copy(self) -> 'Futures':
-        return Futures(self.latents.copy(), self.poses.copy(), self.collision.copy())
-
-
-class _RolloutBuffers:
-    """Everything one rollout of batch size k needs, allocated once and bound to the session."""
-
-    def __init__(self, session: ort.InferenceSession, k: int, hh: int, d: int,
-                 io_binding: bool):
-        f32 = np.float32
-        self.k, self.hh, self.d = k, hh, d
-        self.hist = np.zeros((k, hh, d), f32)
-        self.proprio = np.zeros((k, 2), f32)
-        self.action = np.zeros((k, 2), f32)
-        self.next = np.zeros((k, d), f32)
-        self.delta = np.zeros((k, 3), f32)
-        self.logit = np.zeros((k, 1), f32)
-        self.horizon = 0
-        self.ensure_horizon(1)
-        self.feeds = {'latent_history': self.hist, 'proprio': self.proprio, 'action': self.action}
-        self.binding = None
-        if io_binding:
-            self.binding = session.io_binding()
-            for name, array in self.feeds.items():
-                self.binding.bind_cpu_input(name, array)  # backed by the array, no copy
-            for name, array in (('next_latent', self.next), ('pose_delta', self.delta),
-                                ('collision_logit', self.logit)):
-                self.binding.bind_output(name, 'cpu', 0, f32, list(array.shape),
-                                         array.ctypes.data)
-
-    def ensure_horizon(self, h: int):
-        if h <= self.horizon:
-            return
-        k, d, f32 = self.k, self.d, np.float32
-        # step-major [H, K, ...]: each step writes one contiguous block
-        self.latents = np.zeros((h, k, d), f32)
-        self.deltas = np.zeros((h, k, 3), f32)
-        self.poses = np.zeros((h, k, 3), f32)
-        self.collision = np.zeros((h, k), f32)
-        self.heading = np.zeros((h, k), f32)
-        self.cos = np.zeros((h, k), f32)
-        self.sin = np.zeros((h, k), f32)
-        self.tmp = np.zeros((h, k), f32)
-        self.horizon = h
 
 
 class OnnxWorldModel:
@@ -141,11 +80,12 @@ class OnnxWorldModel:
         self.sessions, metadatas = {}, {}
         options = session_options(threads, spinning)
         for role, name in files.items():
-            self.sessions[role], metadatas[name] = self._open(name, role, options)
-        self.metadata = self._consistent_metadata(metadatas)
-        self._check_model_config()
+            self.sessions[role], metadatas[name] = open_session(
+                self.model_dir, self.manifest, name, role, options, self.requested_providers)
+        self.metadata = consistent_metadata(self.model_dir, metadatas)
+        check_model_config(self.model_dir, self.manifest, self.metadata)
         for role, name in files.items():
-            self._check_io(name, role, self.sessions[role])
+            check_io(self.model_dir, name, role, self.sessions[role], self.metadata)
         self._report_providers()
         size = self.metadata['input_size']
         self.input_height, self.input_width = int(size[0]), int(size[1])
@@ -157,85 +97,6 @@ class OnnxWorldModel:
         self._lock = threading.Lock()
         if warmup:
             self.warmup()
-
-    # ---- loading and verification -------------------------------------------------------
-
-    def _open(self, name: str, role: str, options):
-        if name not in self.manifest['files']:
-            hint = ' (export with --int8 to create it)' if name in meta.INT8_FILES.values() else ''
-            raise mf.ModelIntegrityError(f'{self.model_dir / name} is missing: not listed in '
-                                         f'{mf.MANIFEST_NAME}{hint}')
-        data = mf.verified_bytes(self.model_dir, name, self.manifest)
-        providers = [(p, provider_options(p)) for p in self.requested_providers]
-        try:
-            session = ort.InferenceSession(data, sess_options=options, providers=providers)
-        except Exception as exc:  # ORT raises its own exception types (Fail, InvalidGraph...)
-            raise mf.ModelIntegrityError(f'{self.model_dir / name} cannot be loaded by '
-                                         f'onnxruntime: {exc}') from exc
-        where = str(self.model_dir / name)
-        try:
-            metadata = meta.decode(session.get_modelmeta().custom_metadata_map, where)
-        except ValueError as exc:
-            raise ModelMetadataError(str(exc)) from exc
-        expected_precision = 'int8' if name in meta.INT8_FILES.values() else 'fp32'
-        if metadata.get('role') != role or metadata.get('precision') != expected_precision:
-            raise ModelMetadataError(f'{where}: metadata says role {metadata.get("role")!r} '
-                                     f'precision {metadata.get("precision")!r}, expected '
-                                     f'{role!r} {expected_precision!r} for this file name')
-        return session, metadata
-
-    def _consistent_metadata(self, metadatas: dict) -> dict:
-        names = list(metadatas)
-        first = metadatas[names[0]]
-        keys = set(first) - set(_SHARED_EXEMPT)
-        for name in names[1:]:
-            other = metadatas[name]
-            for key in sorted(keys | (set(other) - set(_SHARED_EXEMPT))):
-                if first.get(key) != other.get(key):
-                    raise ModelMetadataError(
-                        f'{self.model_dir / name}: metadata {key!r}={other.get(key)!r} '
-                        f'disagrees with {names[0]} ({first.get(key)!r}); the files come from '
-                        f'different exports')
-        for key in ('input_size', 'latent_dim', 'history_length', 'colour_order'):
-            if key not in first:
-                raise ModelMetadataError(f'{self.model_dir / names[0]}: metadata lacks {key!r}')
-        if first['colour_order'] != meta.COLOUR_ORDER:
-            raise ModelMetadataError(f'{self.model_dir / names[0]}: colour_order '
-                                     f'{first["colour_order"]!r} is not supported (RGB only)')
-        return {k: v for k, v in first.items() if k not in _SHARED_EXEMPT}
-
-    def _check_model_config(self):
-        if MODEL_CONFIG_FILE not in self.manifest['files']:
-            return
-        data = mf.verified_bytes(self.model_dir, MODEL_CONFIG_FILE, self.manifest)
-        if json.loads(data) != self.metadata.get('model_config'):
-            raise ModelMetadataError(f'{self.model_dir / MODEL_CONFIG_FILE} disagrees with the '
-                                     f'model_config embedded in the ONNX metadata')
-
-    def _check_io(self, name: str, role: str, session: ort.InferenceSession):
-        expected = meta.expected_io(role, self.metadata)
-        where = self.model_dir / name
-        for kind, actual in (('input', session.get_inputs()), ('output', session.get_outputs())):
-            want = expected[kind + 's']
-            have = {a.name: a for a in actual}
-            if kind == 'input' and set(have) != set(want):
-                raise ModelMetadataError(f'{where}: inputs {sorted(have)} do not match the '
-                                         f'expected {sorted(want)}')
-            for io_name, (dtype, shape) in want.items():
-                if io_name not in have:
-                    raise ModelMetadataError(f'{where}: {kind} {io_name!r} is missing '
-                                             f'({kind}s: {sorted(have)})')
-                arg = have[io_name]
-                if arg.type != dtype:
-                    raise ModelMetadataError(f'{where}: {kind} {io_name!r} has type {arg.type}, '
-                                             f'expected {dtype}')
-                if not _shape_matches(arg.shape, shape):
-                    raise ModelMetadataError(
-                        f'{where}: {kind} {io_name!r} has shape {list(arg.shape)} but the '
-                        f'metadata implies {shape} (input_size {self.metadata["input_size"]}, '
-                        f'latent_dim {self.metadata["latent_dim"]}, history_length '
-                        f'{self.metadata["history_length"]}); the file contradicts its '
-                        f'metadata, re-export the model')
 
     def _report_providers(self):
         in_use = {role: s.get_providers() for role, s in self.sessions.items()}
@@ -294,7 +155,7 @@ class OnnxWorldModel:
             buf.hist[...] = hist
             buf.proprio[...] = proprio
             buf.action[...] = action
-            self._step(buf)
+            buf.step()
             out = buf.next.copy()
         return out[0] if single else out
 
@@ -319,7 +180,7 @@ class OnnxWorldModel:
             buf = self._buffers_for(k)
             buf.hist[...] = latent_history  # broadcast over the K candidates
             buf.proprio[...] = proprio
-            return self._rollout(buf, actions, h)
+            return buf.rollout(actions, h)
 
     def rollout_many(self, latent_histories, proprios, actions) -> Futures:
         """Like rollout, but every row has its own state: [B, Hh, D], [B, 2], [B, H, 2]."""
@@ -331,47 +192,21 @@ class OnnxWorldModel:
             buf = self._buffers_for(k)
             buf.hist[...] = hist
             buf.proprio[...] = proprios
-            return self._rollout(buf, actions, h)
+            return buf.rollout(actions, h)
 
     # ---- internals ---------------------------------------------------------------------
 
-    def _buffers_for(self, k: int) -> _RolloutBuffers:
+    def _buffers_for(self, k: int) -> RolloutBuffers:
         buf = self._buffers.get(k)
         if buf is None:
-            buf = _RolloutBuffers(self.sessions['predictor'], k, self.history_length,
-                                  self.latent_dim, self._io_binding)
+            buf = RolloutBuffers(self.sessions['predictor'], k, self.history_length,
+                                 self.latent_dim, self._io_binding)
             self._buffers[k] = buf
             if len(self._buffers) > _MAX_CACHED_BATCHES:
                 self._buffers.popitem(last=False)
         else:
             self._buffers.move_to_end(k)
         return buf
-
-    def _step(self, buf: _RolloutBuffers):
-        session = self.sessions['predictor']
-        if buf.binding is not None:
-            session.run_with_iobinding(buf.binding)
-        else:
-            buf.next[...], buf.delta[...], buf.logit[...] = session.run(
-                ['next_latent', 'pose_delta', 'collision_logit'], buf.feeds)
-
-    def _rollout(self, buf: _RolloutBuffers, actions, h: int) -> Futures:
-        buf.ensure_horizon(h)
-        hist = buf.hist
-        for step in range(h):
-            buf.action[...] = actions[:, step]
-            self._step(buf)
-            buf.latents[step] = buf.next
-            buf.deltas[step] = buf.delta
-            buf.collision[step] = buf.logit[:, 0]
-            for i in range(buf.hh - 1):  # shift the window; one row at a time avoids temporaries
-                hist[:, i] = hist[:, i + 1]
-            hist[:, -1] = buf.next
-            buf.proprio[...] = buf.action
-        _integrate_poses(buf, h)
-        _sigmoid(buf.collision[:h], buf.tmp[:h])
-        return Futures(buf.latents[:h].transpose(1, 0, 2), buf.poses[:h].transpose(1, 0, 2),
-                       buf.collision[:h].T)
 
     def _check_actions(self, actions) -> tuple[np.ndarray, int, int]:
         actions = np.asarray(actions)  # no copy for an array; the steps cast into the buffer
@@ -396,55 +231,6 @@ class OnnxWorldModel:
         return np.ascontiguousarray(value)
 
 
-def _shape_matches(actual, expected) -> bool:
-    if len(actual) != len(expected):
-        return False
-    for have, want in zip(actual, expected):
-        if want == meta.BATCH:
-            if isinstance(have, int):  # a fixed batch size would break every K but one
-                return False
-        elif have != want:
-            return False
-    return True
-
-
 def _check_finite(value, name: str):
     if not np.isfinite(value).all():
         raise ValueError(f'{name} contains NaN or infinite values')
-
-
-def _integrate_poses(buf: _RolloutBuffers, h: int):
-    """Compose the body-frame step motions into poses relative to now (SE(2)), vectorised.
-
-    heading before step j is the sum of the earlier yaw steps, so every step's motion is rotated
-    into the start frame at once and positions are cumulative sums.
-    """
-    dx, dy, dyaw = buf.deltas[:h, :, 0], buf.deltas[:h, :, 1], buf.deltas[:h, :, 2]
-    heading, cos, sin, tmp = buf.heading[:h], buf.cos[:h], buf.sin[:h], buf.tmp[:h]
-    heading[0] = 0.0
-    if h > 1:
-        np.cumsum(dyaw[:-1], axis=0, out=heading[1:])
-    np.cos(heading, out=cos)
-    np.sin(heading, out=sin)
-    x, y, yaw = buf.poses[:h, :, 0], buf.poses[:h, :, 1], buf.poses[:h, :, 2]
-    np.multiply(cos, dx, out=tmp)
-    np.multiply(sin, dy, out=x)
-    np.subtract(tmp, x, out=tmp)
-    np.cumsum(tmp, axis=0, out=x)
-    np.multiply(sin, dx, out=tmp)
-    np.multiply(cos, dy, out=y)
-    np.add(tmp, y, out=tmp)
-    np.cumsum(tmp, axis=0, out=y)
-    np.cumsum(dyaw, axis=0, out=tmp)
-    # wrap to (-pi, pi] like atan2(sin, cos)
-    np.sin(tmp, out=sin)
-    np.cos(tmp, out=cos)
-    np.arctan2(sin, cos, out=yaw)
-
-
-def _sigmoid(logits: np.ndarray, tmp: np.ndarray):
-    np.negative(logits, out=tmp)
-    np.clip(tmp, -80.0, 80.0, out=tmp)  # exp stays finite, probabilities saturate cleanly
-    np.exp(tmp, out=tmp)
-    tmp += 1.0
-    np.reciprocal(tmp, out=logits)

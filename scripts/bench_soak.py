@@ -98,7 +98,7 @@ class Probe:
         self.node.create_subscription(Twist, 'cmd_vel', self._on_cmd, reliable)
         self.node.create_subscription(String, 'planner/status', self._on_status, latched)
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
-        self.goal_pub = self.node.create_publisher(PoseStamped, 'goal_pose', reliable)
+        self.goal_pub = self.node.create_publisher(PoseStamped, 'planner/goal_pose', reliable)
 
     def _on_futures(self, msg):
         if self.recording:

@@ -125,7 +125,7 @@ def run(args) -> int:
             fields.update(image_width=args.image_size, image_height=args.image_size)
         if args.distractors:
             fields['distractors'] = True
-        config = from_dict(SimConfig, fields, where='command line: ')
+        config = from_dict(SimConfig, fields)
     except (ConfigError, OSError) as exc:
         print(f'jepa-agent collect: {exc}', file=sys.stderr)
         return 2

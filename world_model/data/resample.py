@@ -37,28 +37,41 @@ class NearestTickSelector:
     def reset(self):
         """Start a new episode: the next frame is tick 0."""
         self._t0 = None
-        self._candidate = None  # (tick, distance, item)
+        self._candidate = None  # (tick, signed offset from the tick, item)
+        self._last, self._step = None, 0  # last stamp and camera step seen
 
     def offer(self, stamp_ns: int, item) -> list:
         """Items whose tick is complete (at most one) after this frame arrives."""
         stamp_ns = int(stamp_ns)
         if self._t0 is None:
             self._t0 = stamp_ns
+        if self._last is not None and stamp_ns > self._last:
+            self._step = stamp_ns - self._last
+        self._last = stamp_ns
         tick = int(round((stamp_ns - self._t0) / self.period_ns))
-        distance = abs(stamp_ns - (self._t0 + tick * self.period_ns))
+        offset = stamp_ns - (self._t0 + tick * self.period_ns)
         current = self._candidate
         if current is None or tick > current[0]:
-            self._candidate = (tick, distance, item)
+            self._candidate = (tick, offset, item)
             return [] if current is None else [current[2]]
         self.dropped += 1
-        if tick == current[0] and distance < current[1]:
-            self._candidate = (tick, distance, item)
+        if tick == current[0] and abs(offset) < abs(current[1]):
+            self._candidate = (tick, offset, item)
         return []
 
     def flush(self) -> list:
-        """The last pending item (end of an episode or of the bag)."""
+        """The last pending item (end of an episode or of the bag).
+
+        Kept unless it is early for its tick by more than half a camera step: a frame after the
+        tick would have been nearer, so the recording ended before that tick.
+        """
         current, self._candidate = self._candidate, None
-        return [] if current is None else [current[2]]
+        if current is None:
+            return []
+        if current[1] < 0 and -current[1] > self._step / 2:
+            self.dropped += 1
+            return []
+        return [current[2]]
 
 
 def nearest_tick_indices(stamps_ns, period_s: float) -> np.ndarray:

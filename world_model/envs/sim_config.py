@@ -42,8 +42,8 @@ class SimConfig:
     max_reverse_speed: float = param(0.25, lo=0.0, hi=5.0, help='reverse speed limit [m/s]')
     max_angular_speed: float = param(1.5, lo=0.01, hi=10.0, help='turn rate limit [rad/s]')
     min_turn_radius: float = param(0.0, lo=0.0, hi=20.0,
-                                   help='car-like steering: |omega| <= |v| / radius; 0 = a '
-                                        'differential drive that turns on the spot [m]')
+                                   help='car-like steering: turn rate at most speed / radius; '
+                                        '0 = a differential drive that turns on the spot [m]')
     max_linear_accel: float = param(2.0, lo=0.01, hi=100.0, help='linear accel limit [m/s^2]')
     max_angular_accel: float = param(6.0, lo=0.01, hi=100.0,
                                      help='angular accel limit [rad/s^2]')

@@ -185,3 +185,20 @@ def test_likely_causes_name_collapse_period_and_data_size():
     assert any('too little data (500 frames' in c for c in causes)
     assert any('short training' in c for c in causes)
     assert likely_causes()  # always one cause to try
+
+
+def test_exported_metadata_records_the_settings_and_older_runs_still_export(tmp_path):
+    import json
+
+    from world_model.export import metadata as meta
+
+    assert meta.data_settings(tmp_path) is None  # a run from before derived settings
+    assert 'data_settings' not in meta.build_metadata(ModelConfig(), commit='x')
+    report = {'values': {'v_max': 3.3}, 'sources': {'v_max': 'derived'}, 'notes': {},
+              'bags': [{'path': '/somewhere'}]}
+    (tmp_path / 'data_settings.json').write_text(json.dumps(report))
+    settings = meta.data_settings(tmp_path)
+    assert settings == {'values': {'v_max': 3.3}, 'sources': {'v_max': 'derived'}, 'notes': {}}
+    built = meta.build_metadata(ModelConfig(v_max=3.3), commit='x', settings=settings)
+    assert built['data_settings']['sources']['v_max'] == 'derived'
+    assert built['action']['high'][0] == 3.3

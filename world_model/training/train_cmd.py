@@ -148,14 +148,20 @@ def _init_distributed(device_choice: str) -> DistContext:
     return ctx
 
 
-def read_episodes(paths, image_size: int, period_s: float | None = None) -> list:
+def read_episodes(paths, image_size: int, period_s: float | None = None,
+                  log=lambda msg: None) -> list:
     """Episodes of all bags, frames resampled onto period_s (None: every frame)."""
-    from world_model.data.bag_reader import read_bag  # rosbags is only needed here
+    from world_model.data.bag_reader import read_bag_with_stats  # rosbags is only needed here
 
     episodes = []
     for path in paths:
-        episodes.extend(read_bag(path, image_size=(image_size, image_size),
-                                 period_s=period_s))
+        found, stats = read_bag_with_stats(path, image_size=(image_size, image_size),
+                                           period_s=period_s)
+        log(f'bag {path}: {stats.frames_kept} of {stats.images_read} camera frames kept '
+            f'({stats.resampled_out} between control ticks, {stats.unpaired_images} without '
+            f'odometry, {stats.bad_images} undecodable), {stats.episodes} episodes, actions from '
+            f'{stats.action_source}, twist in the {stats.twist_frame} frame')
+        episodes.extend(found)
     return episodes
 
 
@@ -239,7 +245,8 @@ def run(args) -> int:
         torch.set_num_threads(threads)
         log = (lambda msg: print(msg, flush=True)) if ctx.is_main else (lambda msg: None)
         model_cfg, report = prepare_data(args.data, model_cfg, explicit, log)
-        episodes = read_episodes(args.data, model_cfg.image_size, model_cfg.control_period)
+        episodes = read_episodes(args.data, model_cfg.image_size, model_cfg.control_period,
+                                 log)
         train_eps, val_eps = split_episodes(episodes, train_cfg.val_fraction, train_cfg.seed)
         train = frame_arrays(train_eps, model_cfg.image_size)
         val = frame_arrays(val_eps, model_cfg.image_size) if val_eps else None

@@ -184,6 +184,9 @@ def test_likely_causes_name_collapse_period_and_data_size():
     assert any('control period 0.1 s' in c for c in causes)
     assert any('too little data (500 frames' in c for c in causes)
     assert any('short training' in c for c in causes)
+    fast = likely_causes({'values': {'control_period': 0.1}}, {'omega_max': 3.0}, steps=228)
+    assert any('large motion per step (p99 turn 0.3 rad per 0.1 s step)' in c for c in fast)
+    assert any('few optimiser steps (228)' in c for c in fast)
     assert likely_causes()  # always one cause to try
 
 

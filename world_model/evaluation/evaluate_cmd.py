@@ -268,7 +268,7 @@ def _causes(wm, episodes, latents) -> list:
                                                                    twist[:, 1]])), 99))}
     steps = np.concatenate([np.diff(e.stamps_ns) for e in episodes if len(e) > 1]) * 1e-9
     settings = wm.metadata.get('data_settings') or {
-        'values': {k: wm.metadata['model_config'].get(k) for k in
+        'values': {k: wm.metadata.get('model_config', {}).get(k) for k in
                    ('v_max', 'omega_max', 'control_period')},
         'sources': {k: 'not recorded (exported before derived settings)' for k in
                     ('v_max', 'omega_max', 'control_period')}}

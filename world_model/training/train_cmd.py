@@ -209,7 +209,7 @@ def _data_p99(report: dict) -> tuple[dict, float | None]:
 
 
 def learnability(model, frames, report: dict, train_frames: int, metrics: dict, cfg,
-                 device: str):
+                 device: str, steps: int | None = None):
     """The verdict of the trained model on `frames` (held out when there are any)."""
     from world_model.evaluation.learnability import likely_causes, verdict
     from world_model.training.validation import episode_errors
@@ -220,7 +220,7 @@ def learnability(model, frames, report: dict, train_frames: int, metrics: dict, 
     causes = likely_causes(report, p99, frames=train_frames,
                            num_params=report.get('num_params'),
                            effective_rank=metrics.get('val_effective_rank'),
-                           standstill=standstill, epochs=cfg.epochs)
+                           standstill=standstill, epochs=cfg.epochs, steps=steps)
     return verdict(model_err, copy_err, cfg.val_horizon, causes, cfg.seed)
 
 
@@ -275,7 +275,7 @@ def run(args) -> int:
         if ctx.is_main:
             print(f'trained {run_dir} in {trainer.elapsed:.0f} s', flush=True)
             found = learnability(model, val if val is not None else train, report, len(train),
-                                 rows[-1] if rows else {}, train_cfg, device)
+                                 rows[-1] if rows else {}, train_cfg, device, trainer.step)
             (run_dir / LEARNABILITY_FILE).write_text(json.dumps(found.to_dict(), indent=2)
                                                      + '\n')
             print(found.line, flush=True)

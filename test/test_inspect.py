@@ -61,3 +61,29 @@ def test_inspect_fails_for_a_bag_training_would_refuse(tmp_path, capsys):
     assert 'error: bag' in capsys.readouterr().out
     assert cli_main(['inspect', str(tmp_path / 'nope')]) == 2
     assert 'does not exist' in capsys.readouterr().err
+
+
+def test_inspect_compressed_images_and_an_odom_frame_twist(tmp_path):
+    import numpy as np
+
+    from world_model.data.bag_inspection import inspect_bag
+    from world_model.data.bag_writer import BagWriter, compressed_image_msg, odometry_msg
+    from world_model.data.image_codec import encode_compressed
+
+    sec = 1_000_000_000
+    with BagWriter(tmp_path / 'bag') as writer:
+        for i in range(60):
+            stamp = sec + i * sec // 20
+            yaw = 0.05 * i
+            image = np.full((12, 16, 3), i, np.uint8)
+            writer.write('/camera/image_raw',
+                         compressed_image_msg(stamp, encode_compressed(image), 'png'), stamp)
+            x, y = np.sin(yaw), 1 - np.cos(yaw)  # 1 m/s, 1 rad/s: a 1 m circle
+            msg = odometry_msg(stamp, (x, y, yaw), (0.0, 1.0), child_frame_id='base_footprint')
+            msg.twist.twist.linear.x, msg.twist.twist.linear.y = np.cos(yaw), np.sin(yaw)
+            writer.write('/odom', msg, stamp)
+    bag = inspect_bag(tmp_path / 'bag')
+    assert bag.image_sizes == {'16x12': 1} and bag.image_encodings == {'compressed png': 60}
+    assert bag.odom_twist_frame == 'odom' and bag.odom_child_frames == {'base_footprint': 60}
+    assert abs(bag.odom_speed.p50 - 1.0) < 1e-6  # rotated into the body frame
+    assert bag.camera.rate_hz == 20.0 and bag.missing == ['cmd_vel']

@@ -245,6 +245,9 @@ def run(args) -> int:
         torch.set_num_threads(threads)
         log = (lambda msg: print(msg, flush=True)) if ctx.is_main else (lambda msg: None)
         model_cfg, report = prepare_data(args.data, model_cfg, explicit, log)
+        saved = pathlib.Path(args.out) / SETTINGS_FILE
+        if args.resume and saved.is_file():  # where the settings first came from
+            report = json.loads(saved.read_text())
         episodes = read_episodes(args.data, model_cfg.image_size, model_cfg.control_period,
                                  log)
         train_eps, val_eps = split_episodes(episodes, train_cfg.val_fraction, train_cfg.seed)

@@ -50,6 +50,7 @@ from world_model.training.validation import validate
 TRAIN_CONFIG_FILE = 'train_config.json'
 STATE_FILE = 'training_state.pt'
 METRICS_FILE = 'metrics.csv'
+WARMUP_FRACTION = 10  # warm-up is at most 1/10 of the run's steps
 
 
 @dataclasses.dataclass
@@ -214,6 +215,8 @@ class Trainer:
         self.objective.train()
         self.dataset.set_epoch(self.epoch)
         self.sampler.set_epoch(self.epoch)
+        # a short run (small data, few epochs) must not spend itself warming up
+        warmup = min(cfg.warmup_steps, total_steps // WARMUP_FRACTION)
         order = list(self.sampler)
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
         sums, count = collections.defaultdict(float), 0
@@ -223,7 +226,7 @@ class Trainer:
             starts = np.array([self.dataset[i] for i in indices])
             batch = {k: v.to(self.device, non_blocking=True)
                      for k, v in self.train.windows(starts, self.window).items()}
-            lr = cfg.lr * cosine_lr(self.step, total_steps, cfg.warmup_steps, cfg.min_lr_ratio)
+            lr = cfg.lr * cosine_lr(self.step, total_steps, warmup, cfg.min_lr_ratio)
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             loss, stats = self.module(batch, self.step)

@@ -27,6 +27,7 @@ exported metadata, with a note saying where each number came from.
 
 import dataclasses
 import math
+import pathlib
 
 from world_model.config import field_specs, validate
 
@@ -71,7 +72,8 @@ def _scale(inspections, key: str) -> tuple[float | None, str]:
             spread = getattr(bag, name)
             if spread is not None and (best is None or spread.p99 > best):
                 stream = bag.commands if name.startswith('cmd') else bag.odometry
-                best, where = spread.p99, f'{stream.topic} of {bag.path}'
+                # the bag's name, not its path: the note goes into exported metadata
+                best, where = spread.p99, f'{stream.topic} of bag {pathlib.Path(bag.path).name}'
     return best, where
 
 

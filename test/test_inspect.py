@@ -63,10 +63,11 @@ def test_inspect_fails_for_a_bag_training_would_refuse(tmp_path, capsys):
     assert 'does not exist' in capsys.readouterr().err
 
 
-def test_inspect_compressed_images_and_an_odom_frame_twist(tmp_path):
+def test_inspect_compressed_images_and_an_odom_frame_twist(tmp_path, capsys):
     import numpy as np
 
     from world_model.data.bag_inspection import inspect_bag
+    from world_model.data.bag_reader import BagTopics
     from world_model.data.bag_writer import BagWriter, compressed_image_msg, odometry_msg
     from world_model.data.image_codec import encode_compressed
 
@@ -86,4 +87,9 @@ def test_inspect_compressed_images_and_an_odom_frame_twist(tmp_path):
     assert bag.image_sizes == {'16x12': 1} and bag.image_encodings == {'compressed png': 60}
     assert bag.odom_twist_frame == 'odom' and bag.odom_child_frames == {'base_footprint': 60}
     assert abs(bag.odom_speed.p50 - 1.0) < 1e-6  # rotated into the body frame
+    as_body = inspect_bag(tmp_path / 'bag', BagTopics(odom_twist_frame='body'))
+    assert abs(as_body.odom_speed.p50 - 1.0) > 0.1  # forced: read as is
+    assert cli_main(['inspect', str(tmp_path / 'bag'), '--odom-twist-frame', 'body']) == 0
+    assert 'the twist looks expressed in the odom frame but odom_twist_frame is body' in \
+        capsys.readouterr().out
     assert bag.camera.rate_hz == 20.0 and bag.missing == ['cmd_vel']

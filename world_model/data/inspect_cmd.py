@@ -32,6 +32,8 @@ def add_arguments(parser):
     parser.add_argument('--json', action='store_true', help='one JSON document instead of text')
     parser.add_argument('--config', metavar='YAML',
                         help='the training config: its model: values are used, not derived')
+    parser.add_argument('--odom-twist-frame', default='auto', choices=('auto', 'body', 'odom'),
+                        help='frame of the odometry twist, as for train (default auto)')
 
 
 def _stream(name: str, s) -> str:
@@ -76,7 +78,7 @@ def format_bag(bag) -> list[str]:
     return lines
 
 
-def inspect(paths, config=None) -> dict:
+def inspect(paths, config=None, odom_twist_frame: str = 'auto') -> dict:
     """Inspections, settings, expected frames and findings of the bags (what training does)."""
     from world_model.data.bag_inspection import inspect_bags
     from world_model.data.bag_reader import BagTopics
@@ -85,7 +87,7 @@ def inspect(paths, config=None) -> dict:
     from world_model.training.data_settings import derive_settings
     from world_model.training.train_cmd import explicit_model_keys, load_configs
 
-    topics = BagTopics()
+    topics = BagTopics(odom_twist_frame=odom_twist_frame)
     model_cfg, explicit = ModelConfig(), set()
     if config:
         model_cfg, explicit = load_configs(config)[0], explicit_model_keys(config)
@@ -130,7 +132,7 @@ def run(args) -> int:
     from world_model.config import ConfigError
 
     try:
-        result = inspect(args.bags, args.config)
+        result = inspect(args.bags, args.config, args.odom_twist_frame)
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         print(f'jepa-agent inspect: {exc}', file=sys.stderr)
         return 2

@@ -72,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser):
                         help='turn-rate scale [rad/s] (default: derived from the bags)')
     parser.add_argument('--control-period', type=float, metavar='S',
                         help='seconds per predictor step (default: the command period)')
+    parser.add_argument('--odom-twist-frame', default='auto', choices=('auto', 'body', 'odom'),
+                        help='frame of the odometry twist (default auto: detected per bag)')
 
 
 def explicit_model_keys(path) -> set:
@@ -149,13 +151,13 @@ def _init_distributed(device_choice: str) -> DistContext:
 
 
 def read_episodes(paths, image_size: int, period_s: float | None = None,
-                  log=lambda msg: None) -> list:
+                  log=lambda msg: None, topics=None) -> list:
     """Episodes of all bags, frames resampled onto period_s (None: every frame)."""
     from world_model.data.bag_reader import read_bag_with_stats  # rosbags is only needed here
 
     episodes = []
     for path in paths:
-        found, stats = read_bag_with_stats(path, image_size=(image_size, image_size),
+        found, stats = read_bag_with_stats(path, topics, image_size=(image_size, image_size),
                                            period_s=period_s)
         log(f'bag {path}: {stats.frames_kept} of {stats.images_read} camera frames kept '
             f'({stats.resampled_out} between control ticks, {stats.unpaired_images} without '
@@ -165,7 +167,7 @@ def read_episodes(paths, image_size: int, period_s: float | None = None,
     return episodes
 
 
-def prepare_data(paths, model_cfg: ModelConfig, explicit, log=print):
+def prepare_data(paths, model_cfg: ModelConfig, explicit, log=print, topics=None):
     """Inspect the bags, derive the settings, run the checks: (model_cfg, report dict).
 
     Raises ValueError listing the errors when a check fails.
@@ -174,7 +176,7 @@ def prepare_data(paths, model_cfg: ModelConfig, explicit, log=print):
     from world_model.data.bag_reader import BagTopics
     from world_model.training.data_checks import check_data, errors
 
-    topics = BagTopics()
+    topics = topics or BagTopics()
     inspections = inspect_bags(paths, topics)
     settings = derive_settings(inspections, model_cfg, explicit)
     model_cfg = settings.apply(model_cfg)
@@ -244,12 +246,15 @@ def run(args) -> int:
         threads = train_cfg.threads or max(1, (os.cpu_count() or 1) // ctx.world_size)
         torch.set_num_threads(threads)
         log = (lambda msg: print(msg, flush=True)) if ctx.is_main else (lambda msg: None)
-        model_cfg, report = prepare_data(args.data, model_cfg, explicit, log)
+        from world_model.data.bag_reader import BagTopics
+
+        topics = BagTopics(odom_twist_frame=getattr(args, 'odom_twist_frame', 'auto'))
+        model_cfg, report = prepare_data(args.data, model_cfg, explicit, log, topics)
         saved = pathlib.Path(args.out) / SETTINGS_FILE
         if args.resume and saved.is_file():  # where the settings first came from
             report = json.loads(saved.read_text())
         episodes = read_episodes(args.data, model_cfg.image_size, model_cfg.control_period,
-                                 log)
+                                 log, topics)
         train_eps, val_eps = split_episodes(episodes, train_cfg.val_fraction, train_cfg.seed)
         train = frame_arrays(train_eps, model_cfg.image_size)
         val = frame_arrays(val_eps, model_cfg.image_size) if val_eps else None

@@ -23,6 +23,8 @@ import sys
 
 SUBCOMMANDS = {
     'collect': ('world_model.data.collect_cmd', 'drive the simulator and record a rosbag2 bag'),
+    'inspect': ('world_model.data.inspect_cmd',
+                'what rosbag2 bags hold, and the settings training would derive'),
     'train': ('world_model.training.train_cmd', 'train a JEPA world model from rosbag2 bags'),
     'evaluate': ('world_model.evaluation.evaluate_cmd',
                  'evaluate an exported model against the copy-last-latent baseline'),

@@ -74,6 +74,11 @@ def test_a_copy_last_predictor_scores_a_ratio_of_exactly_one(bag, tmp_path):
     assert rc == 0
     np.testing.assert_allclose(report['latent_error_ratio'], 1.0, atol=1e-5)
     assert report['latent_error_ratio_at_8'] is None  # horizon 4 has no k = 8
+    # ... and the verdict says so in one line, with causes
+    verdict = report['learnability']
+    assert not verdict['learnt'] and verdict['horizon'] == 4
+    assert 'NOT better than copying the last latent' in verdict['line']
+    assert verdict['causes'] and '\n' not in verdict['line']
 
 
 def test_a_predictor_that_moves_the_latent_differs_from_copy_last(model_dir, bag, tmp_path):

@@ -14,6 +14,7 @@
 """Training: objective terms, collapse detection, data windows, and `jepa-agent train` on bags."""
 
 import csv
+import json
 import math
 import pathlib
 
@@ -189,6 +190,13 @@ def test_train_from_bag_then_resume_matches_uninterrupted(tiny_bag, tmp_path):
                    'val_embedding_std', 'val_effective_rank', 'val_place_r2'):
         assert math.isfinite(float(rows[0][column])), column
     assert 'sha256 ' in (run / 'data_fingerprint.txt').read_text()
+    # the robot-dependent settings were derived from the bag and recorded with their source
+    settings = json.loads((run / 'data_settings.json').read_text())
+    assert settings['sources'] == {'v_max': 'derived', 'omega_max': 'derived',
+                                   'control_period': 'derived'}
+    saved = json.loads((run / 'model_config.json').read_text())
+    assert saved['v_max'] == settings['values']['v_max']
+    assert json.loads((run / 'learnability.json').read_text())['horizon'] == 4
     # a second run into the same directory must not overwrite it
     assert cli_main(['train', '--data', str(tiny_bag), '--out', str(run)]) == 1
 

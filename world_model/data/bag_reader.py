@@ -22,6 +22,11 @@ Alignment rules (the contract training relies on):
   measured odometry twist at frame t+1 (the last frame repeats its own twist);
 - episodes split at /episode messages (by log time); without them the bag is one episode;
 - ground truth (optional) is paired like odometry; unpaired frames get NaN rows.
+- with period_s, camera frames are first resampled onto the control period (world_model.data.
+  resample: the frame nearest each tick), then paired and given actions as above;
+- odometry: any child_frame_id; the twist is taken in the body frame unless it is expressed in
+  the odom frame (BagTopics.odom_twist_frame, 'auto' detects it from the poses: twist_frame),
+  then its forward speed is rotated into the body frame; covariances are not used.
 Stamps: header stamp when set, else the log time (publishers that leave stamps at zero).
 """
 
@@ -29,7 +34,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import pathlib
 
 import cv2
@@ -37,9 +41,13 @@ import numpy as np
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import Stores, get_typestore
 
+from world_model import geometry
 from world_model.config import param, validate
 from world_model.data.episode import Episode
 from world_model.data.image_codec import ImageFormatError, decode_compressed, to_rgb
+from world_model.data.resample import NearestTickSelector
+from world_model.data.twist_frame import TWIST_FRAMES, resolve, to_body
+from world_model.sync.stamp_sync import stamp_ns
 
 _LOG = logging.getLogger(__name__)
 _DEFAULT_TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
@@ -73,6 +81,9 @@ class BagTopics:
     episode: str = param('/episode', help='episode markers (std_msgs/UInt32), optional')
     max_pair_gap_s: float = param(0.05, lo=0.0, hi=10.0,
                                   help='largest image/odometry stamp difference that pairs')
+    odom_twist_frame: str = param('auto', choices=TWIST_FRAMES,
+                                  help='frame of the odometry twist: body (REP 105), odom, or '
+                                       'auto (detected from the poses)')
 
 
 @dataclasses.dataclass
@@ -88,27 +99,23 @@ class BagReadStats:
     ground_truth_unpaired: int = 0  # NaN ground truth rows
     action_source: str = 'cmd_vel'
     episodes: int = 0
+    resampled_out: int = 0  # frames not nearest to a control tick (period_s given)
+    twist_frame: str = 'body'  # frame the odometry twist was read in
 
 
 def _absolute(topic: str) -> str:
     return topic if not topic or topic.startswith('/') else '/' + topic
 
 
-def _stamp_ns(msg, log_ns: int) -> int:
-    stamp = msg.header.stamp
-    ns = int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+def message_stamp_ns(msg, log_ns: int) -> int:
+    """The header stamp in ns, or the bag's log time for a message stamped zero (unset)."""
+    ns = stamp_ns(msg.header.stamp)
     return ns if ns != 0 else int(log_ns)
-
-
-def _yaw(q) -> float:
-    # scale-free form: also right for quaternions that are not quite unit length
-    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), q.w * q.w + q.x * q.x - q.y * q.y - q.z * q.z)
-    return yaw + 2.0 * math.pi if yaw <= -math.pi else yaw
 
 
 def _pose(odom) -> tuple:
     p = odom.pose.pose
-    return (p.position.x, p.position.y, _yaw(p.orientation))
+    return (p.position.x, p.position.y, geometry.yaw_of_quaternion(p.orientation))
 
 
 def _topic_listing(topics: dict) -> str:
@@ -149,7 +156,7 @@ class _Collected:
 
     def __init__(self):
         self.images, self.image_stamps, self.image_logs = [], [], []
-        self.odom_stamps, self.odom_poses, self.odom_twists = [], [], []
+        self.odom_stamps, self.odom_poses, self.odom_twists = [], [], []  # twist: vx, vy, wz
         self.gt_stamps, self.gt_poses = [], []
         self.cmd_times, self.cmd_values = [], []
         self.episode_logs = []
@@ -165,7 +172,25 @@ def _decode_image(msg, msgtype: str, image_size) -> np.ndarray:
     return rgb
 
 
-def _collect(reader, path, topics: BagTopics, present: dict, image_size, stats) -> _Collected:
+def _keep_image(out, msg, msgtype, log_ns, image_size, stats, topic):
+    try:
+        rgb = _decode_image(msg, msgtype, image_size)
+    except ImageFormatError as exc:
+        stats.bad_images += 1
+        stats.first_bad_image = stats.first_bad_image or f'at log time {log_ns}: {exc}'
+        return
+    if out.images and rgb.shape != out.images[0].shape:
+        shape = out.images[0].shape
+        raise BagError(f'bag {out.path}: images on {topic} change size from '
+                       f'{shape[1]}x{shape[0]} to {rgb.shape[1]}x{rgb.shape[0]} at log '
+                       f'time {log_ns}; pass image_size=(w, h) to resize them')
+    out.images.append(rgb)
+    out.image_stamps.append(message_stamp_ns(msg, log_ns))
+    out.image_logs.append(log_ns)
+
+
+def _collect(reader, path, topics: BagTopics, present: dict, image_size, stats,
+             period_s: float | None = None) -> _Collected:
     role = {}  # topic -> (role, msgtype)
     role[_absolute(topics.image)] = ('image', present[_absolute(topics.image)].msgtype)
     role[_absolute(topics.odom)] = ('odom', present[_absolute(topics.odom)].msgtype)
@@ -180,38 +205,32 @@ def _collect(reader, path, topics: BagTopics, present: dict, image_size, stats) 
         _check_type(path, name, msgtype, allowed[kind])
 
     out = _Collected()
-    shape = None
+    out.path = path
+    selector = NearestTickSelector(int(round(period_s * 1e9))) if period_s else None
+
+    def keep(chosen):
+        for msg, msgtype, log_ns, topic in chosen:
+            _keep_image(out, msg, msgtype, log_ns, image_size, stats, topic)
+
     connections = [c for c in reader.connections if c.topic in role]
     for conn, log_ns, raw in reader.messages(connections=connections):
         kind, msgtype = role[conn.topic][0], conn.msgtype
         msg = reader.deserialize(raw, msgtype)
         if kind == 'image':
             stats.images_read += 1
-            try:
-                rgb = _decode_image(msg, msgtype, image_size)
-            except ImageFormatError as exc:
-                stats.bad_images += 1
-                stats.first_bad_image = stats.first_bad_image or f'at log time {log_ns}: {exc}'
-                continue
-            if shape is None:
-                shape = rgb.shape
-            elif rgb.shape != shape:
-                raise BagError(f'bag {path}: images on {conn.topic} change size from '
-                               f'{shape[1]}x{shape[0]} to {rgb.shape[1]}x{rgb.shape[0]} at log '
-                               f'time {log_ns}; pass image_size=(w, h) to resize them')
-            out.images.append(rgb)
-            out.image_stamps.append(_stamp_ns(msg, log_ns))
-            out.image_logs.append(log_ns)
+            item = (msg, msgtype, log_ns, conn.topic)
+            keep(selector.offer(message_stamp_ns(msg, log_ns), item) if selector else [item])
         elif kind == 'odom':
-            out.odom_stamps.append(_stamp_ns(msg, log_ns))
+            out.odom_stamps.append(message_stamp_ns(msg, log_ns))
             out.odom_poses.append(_pose(msg))
-            out.odom_twists.append((msg.twist.twist.linear.x, msg.twist.twist.angular.z))
+            twist = msg.twist.twist
+            out.odom_twists.append((twist.linear.x, twist.linear.y, twist.angular.z))
         elif kind == 'gt':
-            out.gt_stamps.append(_stamp_ns(msg, log_ns))
+            out.gt_stamps.append(message_stamp_ns(msg, log_ns))
             out.gt_poses.append(_pose(msg))
         elif kind == 'cmd':
             if msgtype == 'geometry_msgs/msg/TwistStamped':
-                out.cmd_times.append(_stamp_ns(msg, log_ns))
+                out.cmd_times.append(message_stamp_ns(msg, log_ns))
                 twist = msg.twist
             else:
                 out.cmd_times.append(log_ns)
@@ -219,6 +238,12 @@ def _collect(reader, path, topics: BagTopics, present: dict, image_size, stats) 
             out.cmd_values.append((twist.linear.x, twist.angular.z))
         else:
             out.episode_logs.append(log_ns)
+            if selector:  # each episode's ticks start at its first frame
+                keep(selector.flush())
+                selector.reset()
+    if selector:
+        keep(selector.flush())
+        stats.resampled_out = selector.dropped
     return out
 
 
@@ -249,9 +274,22 @@ def _actions(frame_stamps, window, cmd_t, cmd_v, odom_twist, stats) -> np.ndarra
     return actions
 
 
+def _body_twist(data: _Collected, setting: str, stats) -> np.ndarray:
+    """[N, 2] body-frame (v, omega) of the odometry messages, in arrival order."""
+    twists = np.asarray(data.odom_twists, dtype=np.float64).reshape(-1, 3)
+    poses = np.asarray(data.odom_poses, dtype=np.float64).reshape(-1, 3)
+    stats.twist_frame = resolve(setting, data.odom_stamps, poses, twists[:, :2])
+    v = to_body(twists[:, :2], poses[:, 2]) if stats.twist_frame == 'odom' else twists[:, 0]
+    return np.stack([v, twists[:, 2]], axis=1)
+
+
 def read_bag_with_stats(path, topics: BagTopics | None = None,
-                        image_size: tuple | None = None) -> tuple[list[Episode], BagReadStats]:
-    """Episodes of one rosbag2 bag (directory, .mcap or .db3) and what was dropped on the way."""
+                        image_size: tuple | None = None,
+                        period_s: float | None = None) -> tuple[list[Episode], BagReadStats]:
+    """Episodes of one rosbag2 bag (directory, .mcap or .db3) and what was dropped on the way.
+
+    period_s: resample the camera frames onto this control period first (None: every frame).
+    """
     topics = validate(topics or BagTopics())
     if image_size is not None:
         if len(image_size) != 2 or min(int(v) for v in image_size) < 1:
@@ -268,10 +306,10 @@ def read_bag_with_stats(path, topics: BagTopics | None = None,
                 state = 'has no messages on' if name in present else 'has no topic'
                 raise MissingTopicError(f'bag {path} {state} {name} ({what}); topics present: '
                                         f'{_topic_listing(present)}')
-        data = _collect(reader, path, topics, present, image_size, stats)
+        data = _collect(reader, path, topics, present, image_size, stats, period_s)
 
-    odom_t, odom_pose, odom_twist = _sorted_stream(data.odom_stamps, data.odom_poses,
-                                                   data.odom_twists)
+    odom_t, odom_pose, odom_twist = _sorted_stream(
+        data.odom_stamps, data.odom_poses, _body_twist(data, topics.odom_twist_frame, stats))
     image_t = np.asarray(data.image_stamps, dtype=np.int64)
     image_log = np.asarray(data.image_logs, dtype=np.int64)
     match = _nearest(odom_t, image_t, tol_ns)
@@ -320,10 +358,10 @@ def read_bag_with_stats(path, topics: BagTopics | None = None,
     return episodes, stats
 
 
-def read_bag(path, topics: BagTopics | None = None,
-             image_size: tuple | None = None) -> list[Episode]:
+def read_bag(path, topics: BagTopics | None = None, image_size: tuple | None = None,
+             period_s: float | None = None) -> list[Episode]:
     """Episodes of one rosbag2 bag; dropped frames are logged as a warning."""
-    episodes, stats = read_bag_with_stats(path, topics, image_size)
+    episodes, stats = read_bag_with_stats(path, topics, image_size, period_s)
     dropped = stats.unpaired_images + stats.bad_images
     if dropped or stats.frames_without_command:
         _LOG.warning('bag %s: kept %d of %d frames (%d without odometry within the gap, %d '

@@ -17,12 +17,16 @@ One MCAP bag holds all episodes; each starts with an /episode marker and continu
 of the previous one (stamps strictly increase across the bag). Episode k uses the k-th seed
 derived from --seed, so the bag holds exactly what
 `world_model.envs.generate_episodes(N, T, seed, layout, config)` returns in memory.
+
+--sim-config YAML (SimConfig fields) records a robot unlike the default one: speed, steering,
+camera rate (control_period), image size, camera height. --command-every K issues a command
+every K simulator steps and holds it in between, as a planner slower than the camera does.
 """
 
 import sys
 import time
 
-from world_model.config import ConfigError, validate
+from world_model.config import ConfigError, from_dict, load_yaml
 from world_model.envs.sim_config import LAYOUT_NAMES
 
 
@@ -30,11 +34,18 @@ def add_arguments(parser):
     parser.add_argument('--episodes', type=int, default=10, help='number of episodes')
     parser.add_argument('--steps', type=int, default=200, help='frames per episode')
     parser.add_argument('--seed', type=int, default=0, help='seed of the whole collection')
-    parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES, help='arena layout')
+    parser.add_argument('--layout', choices=LAYOUT_NAMES,
+                        help='arena layout (default: the SimConfig, open)')
     parser.add_argument('--out', required=True, help='bag directory to create (must not exist)')
     parser.add_argument('--distractors', action='store_true',
                         help='add moving, non-colliding distractor objects')
-    parser.add_argument('--image-size', type=int, default=64, help='camera width and height')
+    parser.add_argument('--image-size', type=int,
+                        help='camera width and height (default: the SimConfig, 64)')
+    parser.add_argument('--sim-config', metavar='YAML',
+                        help='SimConfig fields (robot, camera, arena); flags override it')
+    parser.add_argument('--command-every', type=int, default=1, metavar='K',
+                        help='a new command every K simulator steps, held in between; cmd_vel '
+                             'is recorded only when issued (default 1)')
     parser.add_argument('--storage', default='mcap', choices=('mcap', 'sqlite3'),
                         help='rosbag2 storage plugin')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -43,8 +54,30 @@ def add_arguments(parser):
                              '3-15 steps (0-1; default 0)')
 
 
+class HeldPolicy:
+    """Queries `policy` every `every` steps and repeats its command in between."""
+
+    def __init__(self, policy, every: int):
+        self.policy, self.every = policy, max(1, int(every))
+        self.issued = False  # whether the last call issued a new command
+
+    def reset(self, seed: int):
+        self.policy.reset(seed)
+        self._count, self._collided, self._action = 0, False, None
+
+    def __call__(self, step):
+        self._collided = self._collided or bool(step is not None and step.collision)
+        self.issued = self._count % self.every == 0
+        if self.issued:
+            self._action = self.policy.act(self._collided)
+            self._collided = False
+        self._count += 1
+        return self._action
+
+
 def collect(out, episodes: int, steps: int, seed: int, config, layout: str | None = None,
-            storage: str = 'mcap', progress: bool = True, pause_prob: float = 0.0) -> dict:
+            storage: str = 'mcap', progress: bool = True, pause_prob: float = 0.0,
+            command_every: int = 1) -> dict:
     """Record `episodes` x `steps` frames into the bag directory `out`; returns a summary."""
     from tqdm import tqdm
 
@@ -56,7 +89,8 @@ def collect(out, episodes: int, steps: int, seed: int, config, layout: str | Non
     start_ns, collisions, stamp = 0, 0, 0
     bar = tqdm(total=episodes * steps, unit='frame', disable=not progress, file=sys.stderr)
     with DiffDriveSim(config) as sim, BagWriter(out, storage=storage) as writer:
-        policy = ExplorationPolicy(seed, ActionLimits.from_config(config), pause_prob=pause_prob)
+        policy = HeldPolicy(ExplorationPolicy(seed, ActionLimits.from_config(config),
+                                              pause_prob=pause_prob), command_every)
         for index, episode_seed in enumerate(episode_seeds(seed, episodes)):
             for t, (step, action) in enumerate(explore(sim, policy, steps, episode_seed,
                                                        layout)):
@@ -64,7 +98,8 @@ def collect(out, episodes: int, steps: int, seed: int, config, layout: str | Non
                 if t == 0:
                     writer.mark_episode(stamp, index)
                 writer.write_frame(stamp, step.image, step.odom_pose, step.odom_twist,
-                                   step.true_pose, step.true_twist, action)
+                                   step.true_pose, step.true_twist,
+                                   action if policy.issued else None)
                 collisions += int(step.collision)
                 bar.update(1)
             start_ns = stamp + period_ns
@@ -82,17 +117,23 @@ def run(args) -> int:
                               f'{args.steps}')
         if not 0.0 <= args.pause_prob <= 1.0:
             raise ConfigError(f'--pause-prob must be in [0, 1], got {args.pause_prob}')
-        config = validate(SimConfig(layout=args.layout, image_width=args.image_size,
-                                    image_height=args.image_size,
-                                    distractors=args.distractors))
-    except ConfigError as exc:
+        if args.command_every < 1:
+            raise ConfigError(f'--command-every must be >= 1, got {args.command_every}')
+        base = load_yaml(SimConfig, args.sim_config) if args.sim_config else SimConfig()
+        fields = dict(base.__dict__, layout=args.layout or base.layout)
+        if args.image_size is not None:
+            fields.update(image_width=args.image_size, image_height=args.image_size)
+        if args.distractors:
+            fields['distractors'] = True
+        config = from_dict(SimConfig, fields)
+    except (ConfigError, OSError) as exc:
         print(f'jepa-agent collect: {exc}', file=sys.stderr)
         return 2
     started = time.perf_counter()
     try:
-        summary = collect(args.out, args.episodes, args.steps, args.seed, config, args.layout,
+        summary = collect(args.out, args.episodes, args.steps, args.seed, config, config.layout,
                           args.storage, progress=not args.no_progress,
-                          pause_prob=args.pause_prob)
+                          pause_prob=args.pause_prob, command_every=args.command_every)
     except FileExistsError as exc:
         print(f'jepa-agent collect: {exc}', file=sys.stderr)
         return 2

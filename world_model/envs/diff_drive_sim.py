@@ -152,6 +152,9 @@ class DiffDriveSim:
                                 posinf=0.0, neginf=0.0)
         command[0] = np.clip(command[0], -cfg.max_reverse_speed, cfg.max_linear_speed)
         command[1] = np.clip(command[1], -cfg.max_angular_speed, cfg.max_angular_speed)
+        if cfg.min_turn_radius > 0.0:  # a car cannot turn faster than its steering allows
+            limit = abs(command[0]) / cfg.min_turn_radius
+            command[1] = np.clip(command[1], -limit, limit)
         dt = cfg.control_period / cfg.substeps
         noise_v, noise_w = self._odom_rng.normal(0.0, (cfg.odom_linear_noise,
                                                        cfg.odom_angular_noise))

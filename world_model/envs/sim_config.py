@@ -34,12 +34,16 @@ class SimConfig:
     camera_height: float = param(0.25, lo=0.05, hi=1.0, help='camera height above floor [m]')
     camera_pitch_deg: float = param(-5.0, lo=-60.0, hi=30.0,
                                     help='camera pitch, negative looks down [deg]')
-    control_period: float = param(0.1, lo=0.01, hi=1.0, help='seconds per step() [s]')
+    control_period: float = param(0.1, lo=0.005, hi=1.0,
+                                  help='seconds per step(): camera and odometry period [s]')
     substeps: int = param(5, lo=1, hi=100, help='integration / contact substeps per step')
     robot_radius: float = param(0.18, lo=0.05, hi=0.5, help='robot footprint radius [m]')
     max_linear_speed: float = param(0.5, lo=0.01, hi=5.0, help='forward speed limit [m/s]')
     max_reverse_speed: float = param(0.25, lo=0.0, hi=5.0, help='reverse speed limit [m/s]')
     max_angular_speed: float = param(1.5, lo=0.01, hi=10.0, help='turn rate limit [rad/s]')
+    min_turn_radius: float = param(0.0, lo=0.0, hi=20.0,
+                                   help='car-like steering: turn rate at most speed / radius; '
+                                        '0 = a differential drive that turns on the spot [m]')
     max_linear_accel: float = param(2.0, lo=0.01, hi=100.0, help='linear accel limit [m/s^2]')
     max_angular_accel: float = param(6.0, lo=0.01, hi=100.0,
                                      help='angular accel limit [rad/s^2]')

@@ -18,7 +18,10 @@ Runs the exported model through OnnxWorldModel (what the robot runs) on recorded
   of the true frame t+k, against the copy-last-latent baseline (error = mean L2 distance);
 - pose: the place probe (R2 of x, y, cos yaw, sin yaw) and the pose-delta probe integrated over
   the rollout (position / yaw error after k steps), against ground truth (else odometry);
-- collapse: embedding std and effective rank of the encoded frames.
+- collapse: embedding std and effective rank of the encoded frames;
+- learnability: ratio@horizon with a 95% interval over episodes, and one line that says whether
+  the model beats copy-last and, if not, the likeliest causes (evaluation.learnability).
+Frames are resampled onto the model's control period first, as in training.
 Writes REPORT.json and PNG plots beside it (REPORT_error_vs_k.png, REPORT_trajectories.png).
 """
 
@@ -31,7 +34,7 @@ import time
 import numpy as np
 
 from world_model import geometry
-from world_model.evaluation import metrics
+from world_model.evaluation import learnability, metrics
 
 ENCODE_BATCH = 256
 ROLLOUT_BATCH = 256
@@ -73,6 +76,11 @@ class _Accumulator:
                                         axis=-1).sum(axis=0)
         self.yaw += np.abs(geometry.wrap_angle(pred_poses[..., 2] - true_poses[..., 2])).sum(0)
         self.count += len(pred_latents)
+
+    def merge(self, other: '_Accumulator'):
+        for name in ('model', 'copy_last', 'position', 'yaw'):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.count += other.count
 
 
 def encode_episode(wm, episode) -> np.ndarray:
@@ -146,12 +154,13 @@ def plot_trajectories(path, trajectories: list):
     plt.close(fig)
 
 
-def _load_episodes(paths, image_size: int):
+def _load_episodes(paths, image_size: int, period_s: float | None = None):
     from world_model.data.bag_reader import read_bag
 
     episodes = []
     for path in paths:
-        for i, episode in enumerate(read_bag(path, image_size=(image_size, image_size))):
+        for i, episode in enumerate(read_bag(path, image_size=(image_size, image_size),
+                                             period_s=period_s)):
             episodes.append((f'{pathlib.Path(path).name}#{i}', episode))
     return episodes
 
@@ -168,13 +177,15 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
         raise ValueError(f'--horizon={horizon} is out of range: allowed >= 1')
     started = time.monotonic()
     wm = OnnxWorldModel(model_dir, providers=providers, threads=threads, int8=int8)
-    episodes = _load_episodes(bags, wm.input_height)
+    period = wm.metadata.get('control_period')
+    episodes = _load_episodes(bags, wm.input_height, float(period) if period else None)
     usable = [(n, e) for n, e in episodes if len(e) >= wm.history_length + horizon]
     if not usable:
         raise ValueError(f'no episode in {", ".join(map(str, bags))} has the '
                          f'{wm.history_length + horizon} frames a {horizon}-step rollout needs '
                          f'(episode lengths: {[len(e) for _, e in episodes]})')
     acc = _Accumulator(horizon)
+    episode_model, episode_copy = [], []
     all_latents, all_places, all_poses, per_episode = [], [], [], {}
     pose_source = 'ground_truth'
     for name, episode in tqdm(usable, desc='evaluate', unit='episode', disable=not progress):
@@ -182,7 +193,11 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
         poses = metrics.reference_poses(episode)
         if episode.ground_truth is None:
             pose_source = 'odometry'
-        evaluate_episode(wm, episode, latents, poses, horizon, acc)
+        one = _Accumulator(horizon)
+        evaluate_episode(wm, episode, latents, poses, horizon, one)
+        acc.merge(one)
+        episode_model.append(one.model[-1])
+        episode_copy.append(one.copy_last[-1])
         all_latents.append(latents)
         all_places.append(wm.place(latents))
         all_poses.append(poses)
@@ -206,6 +221,8 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
                               'final_position_error_m': float(np.linalg.norm(
                                   predicted[-1, :2] - true[-1, :2]))}
     plot_trajectories(trajectory_png, trajectories)
+    found = learnability.verdict(episode_model, episode_copy, horizon,
+                                 _causes(wm, [e for _, e in usable], latents))
 
     report = {
         'latent_error_ratio': ratios,
@@ -222,6 +239,7 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
         'open_loop_trajectories': final_errors,
         'embedding_std': metrics.embedding_std(latents),
         'effective_rank': metrics.effective_rank(latents),
+        'learnability': found.to_dict(),
         'latent_dim': wm.latent_dim,
         'horizon': horizon,
         'counts': {'bags': len(bags), 'episodes': len(episodes), 'episodes_used': len(usable),
@@ -240,6 +258,25 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
     return report
 
 
+def _causes(wm, episodes, latents) -> list:
+    """Likeliest causes of a model that does not beat copy-last, from its metadata and data."""
+    actions = np.concatenate([e.actions for e in episodes])
+    twist = np.concatenate([e.odom_twist for e in episodes])
+    p99 = {'v_max': float(np.percentile(np.abs(np.concatenate([actions[:, 0], twist[:, 0]])),
+                                        99)),
+           'omega_max': float(np.percentile(np.abs(np.concatenate([actions[:, 1],
+                                                                   twist[:, 1]])), 99))}
+    steps = np.concatenate([np.diff(e.stamps_ns) for e in episodes if len(e) > 1]) * 1e-9
+    settings = wm.metadata.get('data_settings') or {
+        'values': {k: wm.metadata.get('model_config', {}).get(k) for k in
+                   ('v_max', 'omega_max', 'control_period')},
+        'sources': {k: 'not recorded (exported before derived settings)' for k in
+                    ('v_max', 'omega_max', 'control_period')}}
+    return learnability.likely_causes(
+        settings, p99, float(np.median(steps)) if steps.size else None,
+        effective_rank=metrics.effective_rank(latents))
+
+
 def run(args) -> int:
     from world_model.export.manifest import ModelIntegrityError
 
@@ -251,4 +288,5 @@ def run(args) -> int:
         return 1
     keys = ('latent_error_ratio_at_8', 'pose_r2', 'embedding_std', 'effective_rank')
     print(json.dumps({k: report[k] for k in keys} | {'report': str(args.report)}, indent=2))
+    print(report['learnability']['line'])
     return 0

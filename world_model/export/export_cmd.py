@@ -103,7 +103,8 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
     cfg = model.config
     log(f'[1/4] loaded {run_dir} (image {cfg.image_size}px, latent {cfg.latent_dim}, history '
         f'{cfg.history_length})')
-    metadata = meta.build_metadata(cfg, meta.data_fingerprint(run_dir))
+    metadata = meta.build_metadata(cfg, meta.data_fingerprint(run_dir),
+                                   settings=meta.data_settings(run_dir))
     parity = parity_inputs(cfg.image_size, parity_data)
     log(f'[2/4] parity inputs: {len(parity.images)} frames from {parity.source}')
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,8 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
         shutil.copyfile(run_dir / MODEL_CONFIG_FILE, staging / MODEL_CONFIG_FILE)
         mf.write_manifest(staging, extra={'export': report, 'run_dir': str(run_dir.resolve()),
                                           'git_commit': metadata['git_commit'],
-                                          'data_fingerprint': metadata['data_fingerprint']})
+                                          'data_fingerprint': metadata['data_fingerprint'],
+                                          'data_settings': metadata.get('data_settings')})
         # the shipped directory must load through the same checks the robot applies
         wm = OnnxWorldModel(staging, providers=('cpu',), threads=1, int8=int8, warmup=False)
         log(f'[4/4] verified through the runtime ({", ".join(wm.providers_in_use)})')

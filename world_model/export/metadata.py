@@ -53,11 +53,26 @@ def data_fingerprint(run_dir) -> str:
     return '; '.join(line for line in lines if line and not line.startswith('bag ')) or 'unknown'
 
 
-def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | None = None) -> dict:
-    """The metadata shared by all files of one export (model_config: a ModelConfig)."""
+def data_settings(run_dir) -> dict | None:
+    """v_max, omega_max, control_period of the run with their sources ('derived' from the bags
+    or 'config'), from RUN_DIR/data_settings.json; None for runs that predate it."""
+    path = pathlib.Path(run_dir) / 'data_settings.json'
+    if not path.is_file():
+        return None
+    report = json.loads(path.read_text(encoding='utf-8'))
+    return {k: report[k] for k in ('values', 'sources', 'notes') if k in report}
+
+
+def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | None = None,
+                   settings: dict | None = None) -> dict:
+    """The metadata shared by all files of one export (model_config: a ModelConfig).
+
+    settings (data_settings()): where the robot-dependent values came from; optional, so models
+    exported before it existed still load.
+    """
     cfg = model_config
     size = int(cfg.image_size)
-    return {
+    out = {
         'format_version': FORMAT_VERSION,
         'input_size': [size, size],
         'input_layout': 'NHWC',
@@ -81,6 +96,9 @@ def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | Non
         'export_time': datetime.datetime.now(datetime.timezone.utc).isoformat(),
         'model_config': dataclasses.asdict(cfg),
     }
+    if settings is not None:
+        out['data_settings'] = settings
+    return out
 
 
 def expected_io(role: str, metadata: dict) -> dict:

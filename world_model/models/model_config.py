@@ -33,11 +33,13 @@ class ModelConfig:
                                 help='frames of latent history Hh fed to the predictor')
     action_dim: int = param(2, lo=2, hi=2, help='action (v, omega) size')
     proprio_dim: int = param(2, lo=2, hi=2, help='proprioception (measured v, omega) size')
-    v_max: float = param(0.5, lo=0.01, hi=10.0,
+    v_max: float = param(0.5, lo=0.01, hi=100.0,
                          help='forward speed that maps to 1.0 at the predictor input [m/s]')
-    omega_max: float = param(1.5, lo=0.01, hi=20.0,
+    omega_max: float = param(1.5, lo=0.01, hi=50.0,
                              help='turn rate that maps to 1.0 at the predictor input [rad/s]')
-    control_period: float = param(0.1, lo=0.01, hi=1.0, help='seconds per predictor step [s]')
+    control_period: float = param(0.1, lo=0.005, hi=1.0,
+                                  help='seconds per predictor step; training resamples the '
+                                       'camera frames onto it [s]')
     encoder_channels: list = param([32, 64, 96, 128], lo=4, hi=1024,
                                    help='channels of the strided conv stages (each halves H, W)')
     encoder_blocks: int = param(1, lo=0, hi=4,

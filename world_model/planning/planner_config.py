@@ -35,7 +35,7 @@ class PlannerConfig:
     iterations: int = param(4, lo=1, hi=100,
                             help='updates per plan() call (offline planning only; the node '
                                  'does one update per futures message)')
-    control_period: float = param(0.1, lo=0.01, hi=1.0, help='seconds per step [s]')
+    control_period: float = param(0.1, lo=0.005, hi=1.0, help='seconds per step [s]')
     temperature: float = param(0.3, lo=1e-4, hi=1e4,
                                help='MPPI lambda in units of the cost spread (std over the '
                                     'candidates): lower trusts the best candidates more')

@@ -156,6 +156,11 @@ class JEPAObjective(nn.Module):
         probe = self._probe_losses(z.detach(), rolled.detach(), batch, stats)
         loss = (cfg.teacher_forcing_weight * tf_loss + cfg.rollout_weight * rollout_loss + reg
                 + cfg.probe_weight * probe)
+        # the one-step error against copying the last latent: < 1 once the predictor learns,
+        # whatever the scale of the latents (the raw terms are not comparable)
+        with torch.no_grad():
+            copy = (targets[:, hist_len - 1:-1] - targets[:, hist_len:]).square().mean()
+            stats['tf_vs_copy'] = tf_loss.detach() / copy.clamp_min(1e-12)
         stats.update(loss=loss.detach(), tf_loss=tf_loss.detach(),
                      rollout_loss=rollout_loss.detach(), reg_loss=reg.detach())
         return loss, stats

@@ -30,7 +30,9 @@ class TrainConfig:
     lr: float = param(1e-3, lo=1e-6, hi=1.0, help='peak AdamW learning rate')
     min_lr_ratio: float = param(0.05, lo=0.0, hi=1.0,
                                 help='final learning rate as a fraction of lr (cosine decay)')
-    warmup_steps: int = param(100, lo=0, hi=100000, help='linear learning-rate warm-up steps')
+    warmup_steps: int = param(100, lo=0, hi=100000,
+                              help='linear learning-rate warm-up steps (at most a tenth of the '
+                                   'run)')
     weight_decay: float = param(0.01, lo=0.0, hi=1.0, help='AdamW weight decay')
     grad_clip: float = param(1.0, lo=0.0, hi=1000.0, help='gradient norm clip, 0 = off')
     rollout_steps: int = param(8, lo=2, hi=32,

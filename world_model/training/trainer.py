@@ -50,6 +50,7 @@ from world_model.training.validation import validate
 TRAIN_CONFIG_FILE = 'train_config.json'
 STATE_FILE = 'training_state.pt'
 METRICS_FILE = 'metrics.csv'
+WARMUP_FRACTION = 10  # warm-up is at most 1/10 of the run's steps
 
 
 @dataclasses.dataclass
@@ -123,6 +124,7 @@ class Trainer:
         params = [p for p in self.objective.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.epoch, self.step, self.elapsed = 0, 0, 0.0
+        self.first_terms = None  # epoch-1 loss terms: the reference of the printed terms
 
     @property
     def steps_per_epoch(self) -> int:
@@ -199,6 +201,7 @@ class Trainer:
             if ctx.is_main:
                 self._append_metrics(row)
                 self.log(_summary(row, epochs))
+                self.log(self._terms(train_stats))
             if metrics.get('collapse'):
                 raise CollapseError(metrics['collapse'])
             if ctx.is_main:
@@ -212,6 +215,8 @@ class Trainer:
         self.objective.train()
         self.dataset.set_epoch(self.epoch)
         self.sampler.set_epoch(self.epoch)
+        # a short run (small data, few epochs) must not spend itself warming up
+        warmup = min(cfg.warmup_steps, total_steps // WARMUP_FRACTION)
         order = list(self.sampler)
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
         sums, count = collections.defaultdict(float), 0
@@ -221,7 +226,7 @@ class Trainer:
             starts = np.array([self.dataset[i] for i in indices])
             batch = {k: v.to(self.device, non_blocking=True)
                      for k, v in self.train.windows(starts, self.window).items()}
-            lr = cfg.lr * cosine_lr(self.step, total_steps, cfg.warmup_steps, cfg.min_lr_ratio)
+            lr = cfg.lr * cosine_lr(self.step, total_steps, warmup, cfg.min_lr_ratio)
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             loss, stats = self.module(batch, self.step)
@@ -241,6 +246,20 @@ class Trainer:
             bar.set_postfix(loss=f'{loss.item():.4f}')
         bar.close()
         return self.ctx.mean({k: v / max(1, count) for k, v in sums.items()})
+
+    def _terms(self, stats: dict) -> str:
+        """Each loss term relative to its epoch-1 value, so terms of any scale compare."""
+        if self.first_terms is None:
+            self.first_terms = _first_metrics_row(self.run_dir / METRICS_FILE) or dict(stats)
+        parts = []
+        for key in sorted(stats):
+            if key.endswith('_loss') and key != 'loss':
+                ref = float(self.first_terms.get(key, self.first_terms.get(f'train_{key}', 0)))
+                rel = float(stats[key]) / ref if ref > 0 else float('nan')
+                parts.append(f'{key[:-5]} {rel:.3g}')
+        copy = stats.get('tf_vs_copy')
+        head = f'  one-step loss / copy-last {float(copy):.3g}; ' if copy is not None else '  '
+        return head + 'terms vs epoch 1: ' + ' '.join(parts)
 
     def _refit_probes(self):
         """rank 0 refits the probes on frozen latents; the others receive its weights."""
@@ -273,6 +292,23 @@ class Trainer:
                 except CollapseError as exc:
                     metrics['collapse'] = str(exc)
         return self.ctx.broadcast(metrics)
+
+
+def _first_metrics_row(path: pathlib.Path) -> dict | None:
+    """The first row of metrics.csv (a resumed run keeps its epoch-1 reference)."""
+    if not path.is_file():
+        return None
+    with open(path, newline='') as f:
+        row = next(csv.DictReader(f), None)
+    if not row:
+        return None
+    out = {}
+    for key, value in row.items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def _fmt(value):

@@ -146,3 +146,30 @@ def _first_episodes(frames: FrameArrays, n: int) -> FrameArrays:
     return FrameArrays(frames.images[:end], frames.proprio[:end], frames.actions[:end],
                        frames.place[:end], frames.step_delta[:end], frames.collision[:end],
                        frames.starts[:n], frames.ends[:n])
+
+
+@torch.no_grad()
+def episode_errors(model: JEPAWorldModel, frames: FrameArrays, horizon: int = 8,
+                   max_frames: int = 20000, device: str = 'cpu') -> tuple[np.ndarray, np.ndarray]:
+    """Per-episode sums of the horizon-step rollout error and of the copy-last error [E]."""
+    model.eval()
+    if len(frames) > max_frames:
+        keep = int(np.searchsorted(frames.ends, max_frames, side='right'))
+        frames = _first_episodes(frames, max(1, keep))
+    z = encode_frames(model, frames.images, device=device)
+    hist_len = model.config.history_length
+    model_err, copy_err = [], []
+    for start, end in zip(frames.starts, frames.ends):
+        starts = np.arange(start, end - hist_len - horizon + 1)
+        if len(starts) == 0:
+            continue
+        idx = starts[:, None] + np.arange(hist_len + horizon)[None, :]
+        zw = z[idx].to(device)
+        rolled = model.rollout(zw[:, :hist_len],
+                               torch.from_numpy(frames.proprio[idx[:, hist_len - 1]]).to(device),
+                               torch.from_numpy(frames.actions[idx[:, hist_len - 1:-1]])
+                               .to(device))
+        truth = zw[:, -1]
+        model_err.append(float((rolled[:, -1] - truth).norm(dim=-1).sum()))
+        copy_err.append(float((zw[:, hist_len - 1] - truth).norm(dim=-1).sum()))
+    return np.asarray(model_err), np.asarray(copy_err)

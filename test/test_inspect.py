@@ -93,3 +93,13 @@ def test_inspect_compressed_images_and_an_odom_frame_twist(tmp_path, capsys):
     assert 'the twist looks expressed in the odom frame but odom_twist_frame is body' in \
         capsys.readouterr().out
     assert bag.camera.rate_hz == 20.0 and bag.missing == ['cmd_vel']
+
+
+def test_inspect_says_what_simulator_truth_in_a_bag_is_used_for(tmp_path, capsys):
+    bag = tmp_path / 'sim'
+    assert cli_main(['collect', '--no-progress', '--episodes', '1', '--steps', '12',
+                     '--seed', '5', '--out', str(bag)]) == 0
+    capsys.readouterr()
+    assert cli_main(['inspect', str(bag)]) == 0
+    out = capsys.readouterr().out
+    assert "ground truth: present (simulator truth: the place probe's labels use it" in out

@@ -73,8 +73,11 @@ def format_bag(bag) -> list[str]:
                   _motion(bag.cmd_speed, bag.cmd_turn, bag.cmd_standstill_fraction)]
     if bag.missing:
         lines.append(f'  missing: {", ".join(bag.missing)}')
-    lines.append(f'  ground truth: {"present" if bag.ground_truth else "absent"} '
-                 f'(training does not use it)')
+    if bag.ground_truth:  # dataset.reference_poses: the place / motion labels prefer it
+        lines.append("  ground truth: present (simulator truth: the place probe's labels use it; "
+                     'a robot bag has none and trains from odometry)')
+    else:
+        lines.append('  ground truth: absent (labels from odometry)')
     return lines
 
 

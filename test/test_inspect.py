@@ -103,3 +103,24 @@ def test_inspect_says_what_simulator_truth_in_a_bag_is_used_for(tmp_path, capsys
     assert cli_main(['inspect', str(bag)]) == 0
     out = capsys.readouterr().out
     assert "ground truth: present (simulator truth: the place probe's labels use it" in out
+
+
+def test_a_robot_s_own_topic_names_are_flags_of_inspect_train_and_evaluate(tmp_path, capsys):
+    names = ('/camera/color/image_raw', '/wheel/odometry', '/base/cmd_vel')
+    bag = write_robot_bag(tmp_path / 'bag', seconds=2.0, names=names)
+    assert cli_main(['inspect', str(bag)]) == 1  # the default topics are missing: an error
+    assert 'missing' in capsys.readouterr().out
+    flags = ['--camera-topic', names[0], '--odom-topic', names[1], '--cmd-vel-topic', names[2]]
+    assert cli_main(['inspect', str(bag), '--json', *flags]) == 0
+    info = json.loads(capsys.readouterr().out)['bags'][0]
+    assert info['camera']['topic'] == names[0] and info['commands']['rate_hz'] > 9
+    for verb in ('train', 'evaluate'):
+        parser_args = {'train': ['--data', 'B', '--out', 'R'],
+                       'evaluate': ['--model', 'M', '--data', 'B', '--report', 'r.json']}[verb]
+        from agent_node.cli import build_parser
+
+        args = build_parser(verb).parse_args([verb, *parser_args, *flags])
+        from world_model.data.topic_arguments import topics_from_args
+
+        topics = topics_from_args(args)
+        assert (topics.image, topics.odom, topics.cmd_vel) == names

@@ -34,8 +34,10 @@ def robot_track(seconds, hz, v=1.5, w=0.8, seed=0):
 
 
 def write_robot_bag(path, seconds=2.0, camera_hz=50, odom_hz=50, cmd_hz=10, v=1.5, w=0.8,
-                    twist_frame='body', child='base_link', episodes=1, cmd=True):
-    """A bag of a fast robot: camera, odometry and commands at their own rates."""
+                    twist_frame='body', child='base_link', episodes=1, cmd=True,
+                    names=('/camera/image_raw', '/odom', '/cmd_vel')):
+    """A bag of a fast robot: camera, odometry and commands at their own rates and topics."""
+    camera_topic, odom_topic, cmd_topic = names
     rng = np.random.default_rng(0)
     streams = []
     stamps, poses = robot_track(seconds, camera_hz, v, w)
@@ -53,15 +55,15 @@ def write_robot_bag(path, seconds=2.0, camera_hz=50, odom_hz=50, cmd_hz=10, v=1.
         for stamp, kind, value in streams:
             if kind == 'image':
                 image = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
-                writer.write('/camera/image_raw', image_msg(stamp, image), stamp)
+                writer.write(camera_topic, image_msg(stamp, image), stamp)
             elif kind == 'odom':
                 msg = odometry_msg(stamp, value, (v, w), child_frame_id=child)
                 if twist_frame == 'odom':
                     msg.twist.twist.linear.x = v * math.cos(value[2])
                     msg.twist.twist.linear.y = v * math.sin(value[2])
-                writer.write('/odom', msg, stamp)
+                writer.write(odom_topic, msg, stamp)
             elif kind == 'cmd':
-                writer.write('/cmd_vel', twist_msg(*value), stamp)
+                writer.write(cmd_topic, twist_msg(*value), stamp)
             else:
                 writer.mark_episode(stamp, value)
     return path

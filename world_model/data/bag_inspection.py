@@ -131,6 +131,8 @@ class _Streams:
 def _read(reader, roles: dict) -> _Streams:
     out = _Streams()
     connections = [c for c in reader.connections if c.topic in roles]
+    if not connections:  # rosbags reads every topic for an empty list
+        return out
     for conn, log_ns, raw in reader.messages(connections=connections):
         role = roles[conn.topic]
         if role == 'episode':

@@ -26,14 +26,15 @@ is an error (training would refuse the bags).
 import json
 import sys
 
+from world_model.data.topic_arguments import add_topic_arguments, topics_from_args
+
 
 def add_arguments(parser):
     parser.add_argument('bags', nargs='+', metavar='BAG', help='rosbag2 directories or files')
     parser.add_argument('--json', action='store_true', help='one JSON document instead of text')
     parser.add_argument('--config', metavar='YAML',
                         help='the training config: its model: values are used, not derived')
-    parser.add_argument('--odom-twist-frame', default='auto', choices=('auto', 'body', 'odom'),
-                        help='frame of the odometry twist, as for train (default auto)')
+    add_topic_arguments(parser)
 
 
 def _stream(name: str, s) -> str:
@@ -81,7 +82,7 @@ def format_bag(bag) -> list[str]:
     return lines
 
 
-def inspect(paths, config=None, odom_twist_frame: str = 'auto') -> dict:
+def inspect(paths, config=None, topics=None) -> dict:
     """Inspections, settings, expected frames and findings of the bags (what training does)."""
     from world_model.data.bag_inspection import inspect_bags
     from world_model.data.bag_reader import BagTopics
@@ -90,7 +91,7 @@ def inspect(paths, config=None, odom_twist_frame: str = 'auto') -> dict:
     from world_model.training.data_settings import derive_settings
     from world_model.training.train_cmd import explicit_model_keys, load_configs
 
-    topics = BagTopics(odom_twist_frame=odom_twist_frame)
+    topics = topics or BagTopics()
     model_cfg, explicit = ModelConfig(), set()
     if config:
         model_cfg, explicit = load_configs(config)[0], explicit_model_keys(config)
@@ -135,7 +136,7 @@ def run(args) -> int:
     from world_model.config import ConfigError
 
     try:
-        result = inspect(args.bags, args.config, args.odom_twist_frame)
+        result = inspect(args.bags, args.config, topics_from_args(args))
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         print(f'jepa-agent inspect: {exc}', file=sys.stderr)
         return 2

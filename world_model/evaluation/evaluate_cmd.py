@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from world_model import geometry
+from world_model.data.topic_arguments import add_topic_arguments, topics_from_args
 from world_model.evaluation import learnability, metrics
 
 ENCODE_BATCH = 256
@@ -56,6 +57,7 @@ def add_arguments(parser):
     parser.add_argument('--providers', default='tensorrt,cuda,openvino,cpu',
                         help='execution provider preference, comma separated (default: '
                              '%(default)s)')
+    add_topic_arguments(parser)
 
 
 class _Accumulator:
@@ -154,12 +156,12 @@ def plot_trajectories(path, trajectories: list):
     plt.close(fig)
 
 
-def _load_episodes(paths, image_size: int, period_s: float | None = None):
+def _load_episodes(paths, image_size: int, period_s: float | None = None, topics=None):
     from world_model.data.bag_reader import read_bag
 
     episodes = []
     for path in paths:
-        for i, episode in enumerate(read_bag(path, image_size=(image_size, image_size),
+        for i, episode in enumerate(read_bag(path, topics, image_size=(image_size, image_size),
                                              period_s=period_s)):
             episodes.append((f'{pathlib.Path(path).name}#{i}', episode))
     return episodes
@@ -167,7 +169,7 @@ def _load_episodes(paths, image_size: int, period_s: float | None = None):
 
 def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
              threads: int = 2, command: str | None = None, progress: bool = True,
-             providers='tensorrt,cuda,openvino,cpu') -> dict:
+             providers='tensorrt,cuda,openvino,cpu', topics=None) -> dict:
     """Evaluate MODEL_DIR on the bags; writes report_path and the plots, returns the report."""
     from tqdm import tqdm
 
@@ -178,7 +180,7 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
     started = time.monotonic()
     wm = OnnxWorldModel(model_dir, providers=providers, threads=threads, int8=int8)
     period = wm.metadata.get('control_period')
-    episodes = _load_episodes(bags, wm.input_height, float(period) if period else None)
+    episodes = _load_episodes(bags, wm.input_height, float(period) if period else None, topics)
     usable = [(n, e) for n, e in episodes if len(e) >= wm.history_length + horizon]
     if not usable:
         raise ValueError(f'no episode in {", ".join(map(str, bags))} has the '
@@ -282,7 +284,7 @@ def run(args) -> int:
 
     try:
         report = evaluate(args.model, args.data, args.report, args.horizon, args.int8,
-                          args.threads, providers=args.providers)
+                          args.threads, providers=args.providers, topics=topics_from_args(args))
     except (ModelIntegrityError, ValueError, FileNotFoundError) as exc:
         print(f'jepa-agent evaluate: {exc}', file=sys.stderr)
         return 1

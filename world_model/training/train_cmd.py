@@ -39,6 +39,7 @@ import torch.distributed as dist
 import yaml
 
 from world_model.config import ConfigError, from_dict
+from world_model.data.topic_arguments import add_topic_arguments, topics_from_args
 from world_model.models.jepa import CHECKPOINT_FILE, build_model, load_model_config
 from world_model.models.model_config import ModelConfig
 from world_model.training.collapse import CollapseError
@@ -72,8 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser):
                         help='turn-rate scale [rad/s] (default: derived from the bags)')
     parser.add_argument('--control-period', type=float, metavar='S',
                         help='seconds per predictor step (default: the command period)')
-    parser.add_argument('--odom-twist-frame', default='auto', choices=('auto', 'body', 'odom'),
-                        help='frame of the odometry twist (default auto: detected per bag)')
+    add_topic_arguments(parser)
 
 
 def explicit_model_keys(path) -> set:
@@ -246,9 +246,7 @@ def run(args) -> int:
         threads = train_cfg.threads or max(1, (os.cpu_count() or 1) // ctx.world_size)
         torch.set_num_threads(threads)
         log = (lambda msg: print(msg, flush=True)) if ctx.is_main else (lambda msg: None)
-        from world_model.data.bag_reader import BagTopics
-
-        topics = BagTopics(odom_twist_frame=getattr(args, 'odom_twist_frame', 'auto'))
+        topics = topics_from_args(args)
         model_cfg, report = prepare_data(args.data, model_cfg, explicit, log, topics)
         saved = pathlib.Path(args.out) / SETTINGS_FILE
         if args.resume and saved.is_file():  # where the settings first came from

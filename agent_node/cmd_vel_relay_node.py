@@ -52,7 +52,7 @@ class CmdVelRelayNode(Node):
                           clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._status, burst_logger=self.errors,
-                                               hardware_id='cmd_vel_relay')
+                                               task='command relay')
         self.get_logger().info(f'cmd_vel relay ready: zero after {self.config.timeout_s} s '
                                f'without a command ({self.twist_type.__name__})')
 

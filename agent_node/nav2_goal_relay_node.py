@@ -51,7 +51,7 @@ class Nav2GoalRelayNode(Node):
                                  self._on_estimate, qos.reliable())
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._status, burst_logger=self.errors,
-                                               hardware_id='nav2_goal_relay')
+                                               task='goal relay')
         self.get_logger().info('Nav2 goal relay ready: world_model/goal_pose_estimate -> '
                                f'{self.pub.topic_name}')
 

@@ -98,3 +98,24 @@ def test_nav2_goal_relay_sends_the_goal_estimate_once_and_then_real_changes():
         assert len(goals) == 2 and goals[1].pose.position.x == 3.0
         assert 'non-finite' in relay.output() and 'without frame_id' in relay.output()
         assert relay.alive()
+
+
+def test_relays_report_on_diagnostics_as_node_and_task_with_the_host():
+    import socket
+
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    names = {'cmd_vel_relay: command relay', 'nav2_goal_relay: goal relay'}
+    relays = [NodeProcess('agent_node.cmd_vel_relay_node', params={'diagnostics_period_s': 0.2}),
+              NodeProcess('agent_node.nav2_goal_relay_node',
+                          params={'diagnostics_period_s': 0.2})]
+    with relays[0], relays[1], peer_node('relay_diagnostics') as peer:
+        seen = {}
+
+        def on_diagnostics(msg):
+            seen.update({s.name: s for s in msg.status if s.name in names})
+
+        peer.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, RELIABLE)
+        assert spin_until(peer, lambda: set(seen) == names, 30.0), \
+            relays[0].output() + relays[1].output()
+        assert all(s.hardware_id == socket.gethostname() for s in seen.values())

@@ -101,6 +101,19 @@ def test_checks_flag_a_camera_slower_than_the_control_rate(tmp_path):
     assert '20 Hz' in slow.message and '50 Hz' in slow.message
 
 
+def test_checks_flag_a_control_period_too_short_to_plan_with(tmp_path):
+    fast = inspect_bag(write_robot_bag(tmp_path / 'fast', cmd_hz=50))
+    settings = derive_settings([fast], ModelConfig())
+    assert settings.values['control_period'] == 0.02  # from the 50 Hz commands
+    (short,) = [f for f in check_data([fast], settings, BagTopics(), 1_000_000)
+                if 'look only' in f.message]
+    assert (short.level, short.topic) == ('warning', '/cmd_vel')
+    assert '0.2 s ahead' in short.message and '--control-period 0.1' in short.message
+    slow = inspect_bag(write_robot_bag(tmp_path / 'slow', cmd_hz=10))
+    assert not [f for f in check_data([slow], derive_settings([slow], ModelConfig()),
+                                      BagTopics(), 1_000_000) if 'look only' in f.message]
+
+
 def test_checks_flag_too_few_frames_and_episodes(tmp_path):
     bag = inspect_bag(write_robot_bag(tmp_path / 'bag', seconds=2.0))
     settings = derive_settings([bag], ModelConfig())

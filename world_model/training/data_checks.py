@@ -20,12 +20,18 @@ applied (twist rotated from the odom frame, covariance unused).
 
 import dataclasses
 
+from world_model.planning.planner_config import PlannerConfig
+
 SCALE_FAR = 1.5  # p99 above this many scales: inputs far outside [-1, 1]
 SCALE_UNUSED = 0.2  # p99 below this fraction of the scale: most of the range unused
 RATE_SLACK = 0.9  # a stream below this fraction of the control rate is too slow
 FRAMES_PER_MILLION_PARAMS = 4000  # fewer training frames than this overfit (BENCHMARKS.md)
 MIN_EPISODES = 10  # whole episodes are held out; fewer leave a noisy held-out ratio
 MAX_STANDSTILL = 0.5
+# The planner looks PLANNER_STEPS control periods ahead; below this it cannot see round a bend
+# (the fast car at 0.02 s per step reached only ratio@8 0.886: 8 steps are 0.16 s, BENCHMARKS.md)
+MIN_LOOKAHEAD_S = 0.5
+PLANNER_STEPS = PlannerConfig().horizon
 
 
 @dataclasses.dataclass
@@ -159,6 +165,13 @@ def check_data(inspections, settings, topics, num_params: int) -> list[Finding]:
         findings += _scales(bag, settings)
         findings += _conventions(bag, topics)
     where = inspections[0].path if len(inspections) == 1 else f'{len(inspections)} bags'
+    if PLANNER_STEPS * period < MIN_LOOKAHEAD_S:
+        findings.append(Finding('warning', where, topics.cmd_vel,
+                                f'control_period {period} s ({settings.sources["control_period"]})'
+                                f': {PLANNER_STEPS} planner steps look only '
+                                f'{PLANNER_STEPS * period:.2g} s ahead and the ratio against '
+                                f'copy-last is judged on tiny motions; for navigation consider '
+                                f'--control-period 0.1 (commands are held between steps)'))
     frames = sum(expected_frames(b, period) for b in inspections)
     episodes = sum(b.episodes for b in inspections)
     needed = int(FRAMES_PER_MILLION_PARAMS * num_params / 1e6)

@@ -69,6 +69,8 @@ def main(argv=None) -> int:
                         help='a command every K camera frames (5: 10 Hz, 1: 50 Hz)')
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--threads', type=int, default=2, help='torch / onnxruntime threads')
+    parser.add_argument('--control-period', type=float,
+                        help='pass --control-period to train (default: derived from the bags)')
     parser.add_argument('--collect-only', action='store_true')
     args = parser.parse_args(argv)
     work = pathlib.Path(args.work)
@@ -88,8 +90,10 @@ def main(argv=None) -> int:
     run, model = work / 'run', work / 'model'
     times['inspect_s'] = _jepa('inspect', *train_bags)
     if not (run / 'checkpoint.safetensors').exists():
+        period = ('--control-period', args.control_period) if args.control_period else ()
         times['train_s'] = _jepa('train', '--data', *train_bags, '--out', run, '--epochs',
-                                 args.epochs, '--threads', args.threads, '--device', 'cpu')
+                                 args.epochs, '--threads', args.threads, '--device', 'cpu',
+                                 *period)
     times['export_s'] = _jepa('export', '--run', run, '--out', model, '--parity-data',
                               eval_bags[0])
     report_path = work / 'report.json'

@@ -29,7 +29,7 @@ FRAMES_PER_MILLION_PARAMS = 4000  # fewer training frames than this overfit (BEN
 MIN_EPISODES = 10  # whole episodes are held out; fewer leave a noisy held-out ratio
 MAX_STANDSTILL = 0.5
 # The planner looks PLANNER_STEPS control periods ahead; below this it cannot see round a bend
-# (the fast car at 0.02 s per step reached only ratio@8 0.886: 8 steps are 0.16 s, BENCHMARKS.md)
+# (50 Hz commands derive 0.02 s: 10 steps are 0.2 s; BENCHMARKS.md, the fast car)
 MIN_LOOKAHEAD_S = 0.5
 PLANNER_STEPS = PlannerConfig().horizon
 
@@ -170,8 +170,9 @@ def check_data(inspections, settings, topics, num_params: int) -> list[Finding]:
                                 f'control_period {period} s ({settings.sources["control_period"]})'
                                 f': {PLANNER_STEPS} planner steps look only '
                                 f'{PLANNER_STEPS * period:.2g} s ahead and the ratio against '
-                                f'copy-last is judged on tiny motions; for navigation consider '
-                                f'--control-period 0.1 (commands are held between steps)'))
+                                f'copy-last is judged on tiny motions; a longer one (e.g. '
+                                f'--control-period 0.1, commands held between steps) looks '
+                                f'further, with more motion per step to predict'))
     frames = sum(expected_frames(b, period) for b in inspections)
     episodes = sum(b.episodes for b in inspections)
     needed = int(FRAMES_PER_MILLION_PARAMS * num_params / 1e6)

@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from world_model import geometry
 from world_model.config import validate
 from world_model.memory.config import MemoryConfig, memory_path
 from world_model.memory.keyframe_index import Keyframe, KeyframeIndex, Recall
@@ -63,10 +64,6 @@ class Goal(NamedTuple):
     latent: np.ndarray
     pose: tuple | None
     stamp_ns: int  # wall-clock time it was set
-
-
-def _wrap(angle: float) -> float:
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
 class LatentStore:
@@ -217,7 +214,7 @@ class LatentStore:
                 last_stamp, (lx, ly, lyaw) = self._last_kf
                 dt = (stamp_ns - last_stamp) * 1e-9
                 moved = math.hypot(x - lx, y - ly) >= cfg.keyframe_min_distance_m
-                turned = abs(_wrap(yaw - lyaw)) >= cfg.keyframe_min_turn_rad
+                turned = abs(geometry.wrap_angle(yaw - lyaw)) >= cfg.keyframe_min_turn_rad
                 if (0.0 <= dt < cfg.keyframe_min_interval_s) or not (moved or turned):
                     self._stats['gated'] += 1
                     return False

@@ -53,11 +53,11 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from agent_node.conversions.images import rgb_to_image
+from agent_node.conversions.odometry import odometry_msg
 from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.node_main import run_node
 from agent_node.ros.params import declare_config, updated_config
-from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.envs import DiffDriveSim, SimConfig, SimStep
 from world_model.envs.diff_drive_sim import check_start_pose, episode_layout
@@ -101,19 +101,6 @@ class SimNodeConfig:
                                   f'[x, y, yaw] (3 numbers)')
             if not all(math.isfinite(v) for v in value):
                 raise ConfigError(f'parameter {name!r}={list(value)!r} must be finite')
-
-
-def odometry_msg(stamp, frame_id: str, child_frame_id: str, pose, twist) -> Odometry:
-    msg = Odometry()
-    msg.header.stamp = stamp
-    msg.header.frame_id = frame_id
-    msg.child_frame_id = child_frame_id
-    msg.pose.pose.position.x, msg.pose.pose.position.y = float(pose[0]), float(pose[1])
-    q = msg.pose.pose.orientation
-    q.x, q.y, q.z, q.w = geometry.quaternion_of_yaw(float(pose[2]))
-    msg.twist.twist.linear.x = float(twist[0])
-    msg.twist.twist.angular.z = float(twist[1])
-    return msg
 
 
 def camera_info_msg(config: SimConfig, stamp, frame_id: str) -> CameraInfo:

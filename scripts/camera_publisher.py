@@ -30,6 +30,8 @@ import rclpy
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from agent_node.conversions.odometry import odometry_msg
+
 
 def textured_frames(width: int, height: int, count: int, seed: int = 0) -> list[bytes]:
     """count distinct rgb8 frames: smooth random texture panned sideways (bytes, ready to send)."""
@@ -65,16 +67,8 @@ class CameraPublisher:
         image.step = 3 * self.width
         image.data = self.frames[self.count % len(self.frames)]
         x, y, yaw = self.pose
-        odom = Odometry()
-        odom.header.stamp = stamp
-        odom.header.frame_id = 'odom'
-        odom.child_frame_id = 'base_link'
-        odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
-        odom.pose.pose.orientation.z = math.sin(yaw / 2.0)
-        odom.pose.pose.orientation.w = math.cos(yaw / 2.0)
-        odom.twist.twist.linear.x = self.v
-        odom.twist.twist.angular.z = self.omega
-        self.odom_pub.publish(odom)
+        self.odom_pub.publish(odometry_msg(stamp, 'odom', 'base_link', (x, y, yaw),
+                                           (self.v, self.omega)))
         self.image_pub.publish(image)
         self.pose = [x + self.v * math.cos(yaw) * self.period,
                      y + self.v * math.sin(yaw) * self.period,

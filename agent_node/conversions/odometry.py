@@ -11,11 +11,12 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""nav_msgs/Odometry -> the (pose, twist) numpy sample the world model pairs with a frame."""
+"""nav_msgs/Odometry <-> numpy: the (pose, twist) sample the world model pairs with a frame."""
 
 import math
 from typing import NamedTuple
 
+from nav_msgs.msg import Odometry
 import numpy as np
 
 from world_model import geometry
@@ -37,3 +38,17 @@ def odom_sample(msg) -> OdomSample:
                          f'({q.x}, {q.y}, {q.z}, {q.w}), twist ({t.linear.x}, {t.angular.z})')
     pose = np.array([p.x, p.y, geometry.yaw_of_quaternion(q)])
     return OdomSample(pose, np.array([t.linear.x, t.angular.z], np.float32), msg.header.frame_id)
+
+
+def odometry_msg(stamp, frame_id: str, child_frame_id: str, pose, twist) -> Odometry:
+    """An Odometry message of pose (x, y, yaw) and body twist (v, omega)."""
+    msg = Odometry()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.child_frame_id = child_frame_id
+    msg.pose.pose.position.x, msg.pose.pose.position.y = float(pose[0]), float(pose[1])
+    q = msg.pose.pose.orientation
+    q.x, q.y, q.z, q.w = geometry.quaternion_of_yaw(float(pose[2]))
+    msg.twist.twist.linear.x = float(twist[0])
+    msg.twist.twist.angular.z = float(twist[1])
+    return msg

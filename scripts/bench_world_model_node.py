@@ -85,8 +85,9 @@ class FuturesProbe:
     def __init__(self):
         from diagnostic_msgs.msg import DiagnosticArray
         import rclpy
-        from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import PointCloud2
+
+        from agent_node.ros import qos
 
         rclpy.init()
         self.node = rclpy.create_node('bench_world_model_probe')
@@ -94,9 +95,8 @@ class FuturesProbe:
         self.sizes = set()
         self.recording = False
         self.diagnostics = {}
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.node.create_subscription(PointCloud2, 'world_model/predicted_futures',
-                                      self._on_futures, reliable)
+                                      self._on_futures, qos.reliable())
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
 
     def _on_futures(self, msg):

@@ -27,10 +27,10 @@ import sys
 from nav_msgs.msg import Odometry
 import numpy as np
 import rclpy
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
 from agent_node.conversions.odometry import odometry_msg
+from agent_node.ros import qos
 
 
 def textured_frames(width: int, height: int, count: int, seed: int = 0) -> list[bytes]:
@@ -49,8 +49,8 @@ class CameraPublisher:
         self.node = node
         self.width, self.height = width, height
         self.frames = textured_frames(width, height, count=16)
-        self.image_pub = node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
-        self.odom_pub = node.create_publisher(Odometry, 'odom', qos_profile_sensor_data)
+        self.image_pub = node.create_publisher(Image, 'camera/image_raw', qos.SENSOR)
+        self.odom_pub = node.create_publisher(Odometry, 'odom', qos.SENSOR)
         self.v, self.omega = v, omega
         self.pose = [0.0, 0.0, 0.0]
         self.period = 1.0 / rate

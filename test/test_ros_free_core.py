@@ -36,3 +36,16 @@ def test_every_world_model_module_imports_without_ros():
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout.strip().splitlines()[-1]) >= 30  # the walk really found the core
+
+
+def test_no_world_model_module_imports_agent_node():
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / 'world_model').rglob('*.py')):
+        for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ''] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f'{path.relative_to(REPO)}: {n}' for n in names
+                          if n == 'agent_node' or n.startswith('agent_node.')]
+    assert not offenders, 'the core must not name the ROS layer:\n' + '\n'.join(offenders)

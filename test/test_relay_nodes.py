@@ -60,12 +60,31 @@ def test_cmd_vel_relay_forwards_then_stops_the_base_when_commands_stop():
         assert spin_until(peer, lambda: len(out) > count, 5.0)
         assert all(math.isfinite(m.linear.x) for m in out) and out[-1].linear.x == 0.0
         assert spin_until(peer, moving, 5.0) and relay.alive()
-        # Shutdown (SIGINT, as ros2 launch sends) also leaves the base stopped.
-        count = len(out)
-        relay.stop(signal.SIGINT)
-        assert relay.proc.returncode == 0, relay.output()
-        spin_until(peer, lambda: len(out) > count and out[-1].linear.x == 0.0, 3.0)
-        assert out[-1].linear.x == 0.0
+
+
+def test_cmd_vel_relay_stops_the_base_on_shutdown_before_its_timeout():
+    # a 30 s timeout: only the exit path can send the zero within this test
+    relay = NodeProcess('agent_node.cmd_vel_relay_node', params={'timeout_s': 30.0},
+                        remaps={'cmd_vel_in': 'planner/cmd_vel', 'cmd_vel_out': 'base/cmd_vel'})
+    with relay, peer_node('relay_exit_test') as peer:
+        out = []
+        peer.create_subscription(Twist, 'base/cmd_vel', out.append, RELIABLE)
+        pub = peer.create_publisher(Twist, 'planner/cmd_vel', RELIABLE)
+        assert spin_until(peer, lambda: pub.get_subscription_count() > 0 and
+                          peer.count_publishers('base/cmd_vel') > 0, 30.0), relay.output()
+
+        def moving():
+            pub.publish(twist(0.4, 0.2))
+            return any(m.linear.x == pytest.approx(0.4) for m in out)
+
+        assert spin_until(peer, moving, 10.0), relay.output()
+        spin_until(peer, lambda: False, 0.5)  # take what is still in flight
+        assert out[-1].linear.x == pytest.approx(0.4)
+        # Shutdown (SIGINT, as ros2 launch sends) leaves the base stopped.
+        relay.proc.send_signal(signal.SIGINT)
+        assert spin_until(peer, lambda: out[-1].linear.x == 0.0, 10.0), relay.output()
+        assert relay.proc.wait(15) == 0, relay.output()
+        assert out[-1].angular.z == 0.0
 
 
 def estimate(x, y, yaw, frame='odom') -> PoseStamped:

@@ -17,7 +17,9 @@ Each world_model/predicted_futures message is one control cycle: cost the K roll
 candidates against the goal (odom frame), do one MPPI / CEM update, publish the first action on
 cmd_vel and the next candidates on planner/proposal (which the world model rolls out next).
 A watchdog on the steady clock (real time even under use_sim_time) stops the robot when the
-futures or odometry go stale or the world model is surprised.
+futures or odometry go stale or the world model is surprised. With a waypoint chain from the
+latent map (world_model/waypoints) it drives to the next waypoint; while the world model cannot
+place its goal in the map (world_model/goal_status) it reports goal_unknown and explores.
 
 The decisions (which goal is active, whether the robot may drive, when to stop or restart the
 MPC) are made by world_model.planning.decision.PlannerDecider without ROS; this node converts
@@ -56,7 +58,7 @@ from world_model.planning.decision import (
 from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
-from world_model.planning.status import WATCHDOG_STATES
+from world_model.planning.status import GOAL_UNKNOWN, WATCHDOG_STATES
 
 
 @dataclasses.dataclass
@@ -118,6 +120,8 @@ class PlannerNode(Node):
         self.create_subscription(Vector3Stamped, 'world_model/surprise', self._on_surprise,
                                  reliable)
         self.create_subscription(Empty, 'planner/cancel', self._on_cancel, reliable)
+        self.create_subscription(String, 'world_model/goal_status', self._on_goal_status, latched)
+        self.create_subscription(Path, 'world_model/waypoints', self._on_waypoints, reliable)
 
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(1.0 / self.config.watchdog_rate_hz, self._on_watchdog,
@@ -169,6 +173,13 @@ class PlannerNode(Node):
     def _on_cancel(self, _msg: Empty):
         self._carry_out(self.decider.on_cancel())
 
+    def _on_goal_status(self, msg: String):
+        self._carry_out(self.decider.on_goal_status(msg.data))
+
+    def _on_waypoints(self, msg: Path):
+        chain = [pose_of(p.pose) for p in msg.poses]
+        self._carry_out(self.decider.on_waypoints(chain, msg.header.frame_id))
+
     def _on_watchdog(self):
         self._carry_out(self.decider.tick())
 
@@ -185,7 +196,7 @@ class PlannerNode(Node):
         if not decision.plan:
             return
         try:
-            self._plan_cycle(futures, decision.goal)
+            self._plan_cycle(futures, decision.target)
         except (ValueError, FloatingPointError) as exc:  # never die on a bad cycle
             self.errors.error('cycle', f'planning cycle failed: {exc}')
 
@@ -208,8 +219,8 @@ class PlannerNode(Node):
         return decision
 
     # -- planning -----------------------------------------------------------------------------
-    def _plan_cycle(self, futures, goal):
-        costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, goal,
+    def _plan_cycle(self, futures, target):
+        costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, target,
                                  futures.goal_dist, futures.uncertainty, futures.collision,
                                  self.mpc.last_command)
         command = self.mpc.update(futures.actions, costs)
@@ -262,7 +273,7 @@ class PlannerNode(Node):
         """(level, message, values) for agent_node.ros.diagnostics.DiagnosticsReporter."""
         decider = self.decider
         state, message = decider.state, decider.state
-        level = 'WARN' if state in WATCHDOG_STATES else 'OK'
+        level = 'WARN' if state in WATCHDOG_STATES or state == GOAL_UNKNOWN else 'OK'
         if self.cmd_vel_problem:  # planning or not, commands cannot reach the robot
             level = 'ERROR'
             message = f'{state}; {self.cmd_vel_problem}'
@@ -273,6 +284,8 @@ class PlannerNode(Node):
             'last_cost': self.last_cost,
             'goal_distance_m': decider.goal_distance(),
             'goal_source': str(decider.goal_source),
+            'goal_status': str(decider.goal_status),
+            'waypoints': 0 if decider.waypoints is None else len(decider.waypoints),
             'last_command': np.round(self.mpc.last_command, 3).tolist(),
             'futures_age_s': decider.age(decider.futures_time),
             'odom_age_s': decider.age(decider.odom_time),

@@ -35,6 +35,7 @@ from world_model.planning.rate_window import RateWindow
 from world_model.planning.status import (
     FUTURES_STALE,
     GOAL_REACHED,
+    GOAL_UNKNOWN,
     IDLE,
     ODOM_STALE,
     PLANNING,
@@ -311,3 +312,70 @@ def test_runtime_config_changes_apply_to_the_next_decision(decider, clock):
 def test_resume_threshold_above_the_stop_threshold_is_refused():
     with pytest.raises(ConfigError, match='surprise_resume_threshold'):
         from_dict(DecisionConfig, {'surprise_threshold': 3.0, 'surprise_resume_threshold': 4.0})
+
+
+# -- memory goals: goal_status, exploration, waypoints -----------------------------------------
+def test_goal_unknown_explores_ahead_left_and_stops_when_the_status_clears(decider):
+    decider.on_odom((1.0, 1.0, math.pi / 2))
+    decision = decider.on_goal_status('localising')
+    assert decision.state == FUTURES_STALE  # it needs fresh futures before driving
+    decision = decider.on_futures('odom')
+    assert decision.state == GOAL_UNKNOWN and decision.plan and decision.restart
+    assert any('goal_unknown' in line for _, line in decision.notes)
+    # 0.6 m at +0.8 rad from a robot facing +y: ahead and to its left (-x)
+    angle = math.pi / 2 + 0.8
+    np.testing.assert_allclose(decision.target, (1.0 + 0.6 * math.cos(angle),
+                                                 1.0 + 0.6 * math.sin(angle), angle))
+    decision = decider.on_goal_status('none')
+    assert decision.state == IDLE and decision.stop and decision.target is None
+
+
+def test_goal_unknown_without_exploration_holds_position(clock):
+    decider = PlannerDecider(PlannerConfig(), DecisionConfig(explore=False), clock=clock)
+    decider.on_odom((0.5, 0.0, 0.0))
+    decider.on_goal_status('unknown')
+    decision = decider.on_futures('odom')
+    assert decision.state == GOAL_UNKNOWN
+    np.testing.assert_allclose(decision.target, (0.5, 0.0, 0.0))
+
+
+def test_an_estimate_is_dropped_when_its_session_is_no_longer_localised(decider):
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_goal_status('localised')
+    decider.on_goal((1.5, 0.0, 0.0), 'odom', ESTIMATE)
+    assert decider.on_futures('odom').state == PLANNING
+    decision = decider.on_goal_status('localising')  # an odometry reset: a new session
+    assert decider.goal is None and decision.state == GOAL_UNKNOWN
+    assert not decision.stop  # still driving (exploring), no stop-and-go
+    # an explicit goal is kept whatever the world model says
+    decider.on_goal((2.0, 0.0, 0.0), 'odom', EXPLICIT)
+    assert decider.on_goal_status('unknown').state == PLANNING
+    assert decider.goal_source == EXPLICIT
+
+
+def test_a_bad_goal_status_or_chain_is_ignored(decider):
+    assert decider.on_goal_status('lost').rejected[0] == 'goal'
+    assert decider.goal_status is None
+    assert 'not the odom frame' in decider.on_waypoints([(0, 0, 0)], 'map').rejected[1]
+    assert decider.on_waypoints([(0, math.nan, 0)], 'odom').rejected is not None
+    assert decider.waypoints is None
+
+
+def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
+    goal = (2.0, 2.0, 0.0)
+    planning(decider, goal)
+    chain = [(0.0, 0.0, 0.0), (0.3, 0.0, 0.0), (1.0, 0.0, 0.0), (2.0, 0.0, 0.0), goal]
+    decision = decider.on_waypoints(chain, 'odom')
+    np.testing.assert_allclose(decision.target, (1.0, 0.0, 0.0))  # first >= 0.5 m ahead
+    decider.on_odom((1.9, 0.1, 0.0))
+    np.testing.assert_allclose(decider.on_futures('odom').target, goal)
+    # stale: straight to the goal
+    clock.now += 2.5
+    decider.on_odom((0.0, 0.0, 0.0))
+    np.testing.assert_allclose(decider.on_futures('odom').target, goal)
+    # a chain to another goal is not used
+    decider.on_waypoints([(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (1.0, -2.0, 0.0)], 'odom')
+    np.testing.assert_allclose(decider.on_futures('odom').target, goal)
+    # goal_reached is judged on the goal, not on a waypoint
+    decider.on_waypoints(chain, 'odom')
+    assert decider.on_odom((1.0, 0.0, 0.0)).state == PLANNING

@@ -24,6 +24,13 @@ DDS or real time:
   base_link goals are placed with the current odometry, odom (or empty) frames are used as is.
 - watchdog: idle without a goal, goal_reached within goal_tolerance, otherwise stopped while
   odometry or futures are stale or the world model is surprised, else planning.
+- memory goals: while world_model/goal_status says the goal image is not placed in the map
+  (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
+  explores (the MPC drives to a point ahead and to the side, so it circles and sees every
+  heading) until the map places the goal; an estimate goal is dropped as soon as the status
+  leaves localised (a new odometry session makes it meaningless).
+- waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
+  to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
 """
@@ -41,18 +48,25 @@ from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.rate_window import RateWindow
 from world_model.planning.status import (
     FUTURES_STALE,
+    GOAL_LOCALISED,
+    GOAL_LOCALISING,
+    GOAL_NOT_FOUND,
     GOAL_REACHED,
+    GOAL_STATUSES,
+    GOAL_UNKNOWN,
     IDLE,
     ODOM_STALE,
     PLANNING,
     SURPRISED,
     WATCHDOG_STATES,
 )
+from world_model.planning.waypoints import next_waypoint
 
 EXPLICIT = 'explicit'  # planner/goal_pose
 ESTIMATE = 'estimate'  # world_model/goal_pose_estimate
 GOAL_TOPICS = {EXPLICIT: 'planner/goal_pose', ESTIMATE: 'world_model/goal_pose_estimate'}
 RATE_WINDOW_S = 2.0
+DRIVING_STATES = (PLANNING, GOAL_UNKNOWN)
 
 Clock = Callable[[], float]
 
@@ -74,6 +88,18 @@ class DecisionConfig:
                                              help='resume once surprise stays below this ...')
     resume_cycles: int = param(5, lo=1, hi=100000,
                                help='... for this many consecutive surprise messages')
+    waypoint_lookahead_m: float = param(0.5, lo=0.05, hi=100.0,
+                                        help='drive to the first waypoint of the '
+                                             'world_model/waypoints chain this far ahead [m]')
+    waypoints_timeout_s: float = param(2.0, lo=0.05, hi=3600.0,
+                                       help='a waypoint chain older than this is ignored: '
+                                            'drive straight to the goal [s, steady clock]')
+    explore: bool = param(True, help='explore while the goal is not in the map '
+                                     '(goal_unknown); false: stand still')
+    explore_radius_m: float = param(0.6, lo=0.05, hi=100.0,
+                                    help='exploring, drive to a point this far ahead ... [m]')
+    explore_angle_rad: float = param(0.8, lo=-math.pi, hi=math.pi,
+                                     help='... at this bearing (positive: left) [rad]')
     base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
     odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
 
@@ -90,6 +116,7 @@ class Decision:
 
     state: str  # planner/status after this step
     goal: np.ndarray | None  # the active goal (x, y, yaw) in the odom frame
+    target: np.ndarray | None = None  # plan cycles drive here: waypoint, goal or exploration
     changed: bool = False  # the state changed: publish planner/status
     stop: bool = False  # publish a zero command now: the robot was driving
     restart: bool = False  # reset the MPC from rest and publish its proposal
@@ -118,13 +145,15 @@ class PlannerDecider:
         self.last_surprise = math.nan
         self.watchdog_trips = 0
         self.plan_rate = RateWindow(RATE_WINDOW_S, clock)
+        self.goal_status = None  # world_model/goal_status, None until one came
+        self.waypoints, self.waypoints_time = None, None  # [M, 3] odom frame
 
     # -- the decision step ---------------------------------------------------------------------
     def decide(self, notes=()) -> Decision:
         """The state the inputs call for, and what to do if it differs from the current one."""
         now, config, notes = self.clock(), self.config, list(notes)
         # where we should be
-        if self.goal is None:
+        if self.goal is None and not self.goal_unknown():
             state = IDLE
         elif self.goal_reached:
             state = GOAL_REACHED
@@ -134,21 +163,28 @@ class PlannerDecider:
             state = FUTURES_STALE
         elif self.surprised:
             state = SURPRISED
+        elif self.goal is None:
+            state = GOAL_UNKNOWN
         else:
             state = PLANNING
         # nothing changed
         if state == self.state:
-            return Decision(state, self.goal, notes=tuple(notes))
-        # leave planning: stop
+            return Decision(state, self.goal, self.target(), notes=tuple(notes))
+        # leave driving: stop
         previous, self.state = self.state, state
-        stop = previous == PLANNING  # safety first: no acceleration limit on stopping
+        # safety first: no acceleration limit on stopping
+        stop = previous in DRIVING_STATES and state not in DRIVING_STATES
         if stop and state in WATCHDOG_STATES:
             self.watchdog_trips += 1
             notes.append(('warning', f'{state}: zero velocity sent'))
-        # enter planning: from rest
-        restart = state == PLANNING  # the previous plan assumed motion that did not happen
-        return Decision(state, self.goal, changed=True, stop=stop, restart=restart,
-                        notes=tuple(notes))
+        if state == GOAL_UNKNOWN:
+            notes.append(('warning', f'goal_unknown: the goal is not in the map '
+                                     f'({self.goal_status}); '
+                                     f'{"exploring" if config.explore else "standing still"}'))
+        # enter driving: from rest
+        restart = state in DRIVING_STATES and previous not in DRIVING_STATES
+        return Decision(state, self.goal, self.target(), changed=True, stop=stop,
+                        restart=restart, notes=tuple(notes))
 
     def tick(self) -> Decision:
         """Watchdog: re-judge freshness with no new input."""
@@ -219,6 +255,30 @@ class PlannerDecider:
         self.goal, self.goal_source, self.goal_reached = None, None, False
         return self.decide()
 
+    def on_goal_status(self, status: str) -> Decision:
+        """world_model/goal_status: an estimate goal is dropped once it is not localised."""
+        if status not in GOAL_STATUSES:
+            return self._ignore('goal', f'ignoring world_model/goal_status {status!r}: not one '
+                                        f'of {", ".join(GOAL_STATUSES)}')
+        self.goal_status, notes = status, []
+        if status != GOAL_LOCALISED and self.goal_source == ESTIMATE:
+            notes.append(('info', f'goal estimate dropped: the goal is {status}'))
+            self.goal, self.goal_source, self.goal_reached = None, None, False
+            self.waypoints = None
+        return self.decide(notes)
+
+    def on_waypoints(self, chain, frame_id: str) -> Decision:
+        """world_model/waypoints: [M, 3] poses ending at the goal (M = 0 clears the chain)."""
+        chain = np.asarray(chain, dtype=np.float64).reshape(-1, 3)
+        if frame_id not in ('', self.config.odom_frame):
+            return self._ignore('goal', f'ignoring world_model/waypoints in {frame_id!r}: not '
+                                        f'the odom frame {self.config.odom_frame!r}')
+        if not np.isfinite(chain).all():
+            return self._ignore('goal', 'ignoring world_model/waypoints with non-finite poses')
+        self.waypoints = chain if len(chain) else None
+        self.waypoints_time = self.clock()
+        return self._keep()
+
     def on_futures(self, frame_id: str) -> Decision:
         """Decoded futures arrived in frame_id; plan on them if the robot may drive."""
         if frame_id not in ('', self.config.odom_frame):
@@ -227,13 +287,37 @@ class PlannerDecider:
                                            f'{self.config.odom_frame!r}')
         self.futures_time = self.clock()
         decision = self.decide()
-        return dataclasses.replace(decision, plan=decision.state == PLANNING)
+        return dataclasses.replace(decision, plan=decision.state in DRIVING_STATES
+                                   and decision.target is not None)
 
     def cycle_planned(self):
         """A planning cycle published its command (counted for plan_rate_hz)."""
         self.plan_rate.record()
 
     # -- views ----------------------------------------------------------------------------------
+    def goal_unknown(self) -> bool:
+        """The world model has a goal it cannot place in the map yet."""
+        return self.goal_status in (GOAL_LOCALISING, GOAL_NOT_FOUND)
+
+    def target(self) -> np.ndarray | None:
+        """Where a planning cycle drives: the next waypoint, the goal, or an exploration point."""
+        config = self.config
+        if self.goal is None:
+            if not self.goal_unknown() or self.odom_pose is None:
+                return None
+            if not config.explore:
+                return self.odom_pose.copy()  # hold position
+            angle, radius = config.explore_angle_rad, config.explore_radius_m
+            return geometry.compose(self.odom_pose, np.array(
+                [radius * math.cos(angle), radius * math.sin(angle), angle]))
+        chain = self.waypoints
+        fresh = chain is not None and self.waypoints_time is not None and \
+            self.clock() - self.waypoints_time < config.waypoints_timeout_s
+        if not fresh or self.odom_pose is None or \
+                np.hypot(*(chain[-1, :2] - self.goal[:2])) > self.planner_config.goal_hold_radius:
+            return self.goal
+        return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m)
+
     def goal_distance(self) -> float:
         if self.goal is None or self.odom_pose is None:
             return math.nan
@@ -244,7 +328,7 @@ class PlannerDecider:
         return 'never' if stamp is None else f'{self.clock() - stamp:.3f}'
 
     def _keep(self) -> Decision:
-        return Decision(self.state, self.goal)
+        return Decision(self.state, self.goal, self.target())
 
     def _ignore(self, kind: str, reason: str) -> Decision:
-        return Decision(self.state, self.goal, rejected=(kind, reason))
+        return Decision(self.state, self.goal, self.target(), rejected=(kind, reason))

@@ -19,5 +19,14 @@ GOAL_REACHED = 'goal_reached'  # the planner believes it has arrived
 FUTURES_STALE = 'stopped: futures stale'
 ODOM_STALE = 'stopped: odom stale'
 SURPRISED = 'stopped: surprise'
+# A goal image (or named goal) that the latent map cannot place yet: the robot explores.
+GOAL_UNKNOWN = 'goal_unknown'
 WATCHDOG_STATES = (FUTURES_STALE, ODOM_STALE, SURPRISED)
-STATES = (IDLE, PLANNING, GOAL_REACHED, *WATCHDOG_STATES)
+STATES = (IDLE, PLANNING, GOAL_REACHED, GOAL_UNKNOWN, *WATCHDOG_STATES)
+
+# world_model/goal_status: where the world model stands with its goal (std_msgs/String)
+GOAL_NONE = 'none'  # no goal
+GOAL_LOCALISING = 'localising'  # this odometry session is not joined to the map yet
+GOAL_NOT_FOUND = 'unknown'  # the map has no keyframe that matches the goal
+GOAL_LOCALISED = 'localised'  # goal_pose_estimate is valid in this session's odom frame
+GOAL_STATUSES = (GOAL_NONE, GOAL_LOCALISING, GOAL_NOT_FOUND, GOAL_LOCALISED)

@@ -1,0 +1,49 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""world_model.planning.waypoints: the next waypoint of a chain around a corner."""
+
+import numpy as np
+import pytest
+
+from world_model.planning.waypoints import nearest_segment, next_waypoint
+
+# Through a door at (0, 0) of a wall along x = 0: left room, door, right room.
+CHAIN = np.array([(-1.5, 1.0, 0.0), (-0.8, 0.3, 0.0), (-0.3, 0.0, 0.0), (0.3, 0.0, 0.0),
+                  (0.9, 0.6, 0.0), (1.4, 1.2, 0.0)])
+
+
+def test_nearest_segment_follows_the_robot_along_the_chain():
+    assert nearest_segment(CHAIN, (-1.4, 1.0)) == 0
+    assert nearest_segment(CHAIN, (0.0, 0.1)) == 2
+    assert nearest_segment(CHAIN, (1.3, 1.3)) == 4
+    assert nearest_segment(CHAIN[:1], (5.0, 5.0)) == 0
+
+
+def test_next_waypoint_leads_through_the_door_not_across_the_wall():
+    # left of the door, the goal is straight across the wall; the waypoint is at the door
+    target = next_waypoint(CHAIN, (-0.8, 0.35, 0.0), lookahead=0.5)
+    np.testing.assert_allclose(target, CHAIN[2])
+    assert target[0] < 0.0  # still on the robot's side of the wall
+    # in the door: the nearer waypoint is within the lookahead, so the next one, in the room
+    np.testing.assert_allclose(next_waypoint(CHAIN, (-0.1, 0.0, 0.0), 0.5), CHAIN[4])
+    # near the end: the goal itself
+    np.testing.assert_allclose(next_waypoint(CHAIN, (1.2, 1.0, 0.0), 0.5), CHAIN[-1])
+    np.testing.assert_allclose(next_waypoint(CHAIN[-1:], (0.0, 0.0, 0.0), 0.5), CHAIN[-1])
+
+
+def test_next_waypoint_refuses_a_malformed_chain():
+    with pytest.raises(ValueError, match=r'\[M, 3\]'):
+        next_waypoint(np.zeros((0, 3)), (0, 0, 0), 0.5)
+    with pytest.raises(ValueError):
+        next_waypoint(np.zeros((4, 2)), (0, 0, 0), 0.5)

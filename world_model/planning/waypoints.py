@@ -1,0 +1,51 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Which waypoint of a chain the latent MPC drives to next (ROS-free, like Nav2's helpers).
+
+The chain comes from a graph search over the latent map (world_model.memory) and ends at the
+goal. The MPC's horizon is short, so it is given the first waypoint at least `lookahead` ahead
+of the chain point nearest the robot: far enough to keep moving, near enough that the straight
+line to it stays on the traversed path (around the corner of a door, not through the wall).
+"""
+
+import numpy as np
+
+
+def nearest_segment(chain: np.ndarray, position) -> int:
+    """Index i of the chain segment [i, i + 1] nearest to position (0 for a single point)."""
+    points = np.asarray(chain, dtype=np.float64)[:, :2]
+    if len(points) < 2:
+        return 0
+    a, b = points[:-1], points[1:]
+    ab = b - a
+    length2 = np.maximum((ab ** 2).sum(axis=1), 1e-12)
+    t = np.clip(((np.asarray(position[:2]) - a) * ab).sum(axis=1) / length2, 0.0, 1.0)
+    closest = a + t[:, None] * ab
+    return int(np.argmin(np.hypot(*(closest - np.asarray(position[:2])).T)))
+
+
+def next_waypoint(chain, pose, lookahead: float) -> np.ndarray:
+    """The first chain pose after the segment nearest pose that is >= lookahead away [3].
+
+    The goal (the chain's last pose) when no waypoint is that far.
+    """
+    chain = np.asarray(chain, dtype=np.float64)
+    if chain.ndim != 2 or chain.shape[1] != 3 or not len(chain):
+        raise ValueError(f'chain must be [M, 3] with M >= 1, got {list(chain.shape)}')
+    start = nearest_segment(chain, pose) + 1
+    position = np.asarray(pose, dtype=np.float64)[:2]
+    for waypoint in chain[start:]:
+        if np.hypot(*(waypoint[:2] - position)) >= lookahead:
+            return waypoint.copy()
+    return chain[-1].copy()

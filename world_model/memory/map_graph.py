@@ -44,6 +44,7 @@ class MapGraph:
     def __init__(self):
         self.edges: dict[tuple, Edge] = {}  # (a, b, kind) -> Edge
         self.adj: dict[int, dict[int, float]] = {}  # node -> neighbour -> cheapest length
+        self._of: dict[int, set] = {}  # node -> keys of its edges (removal is O(degree))
 
     def __len__(self) -> int:
         return len(self.edges)
@@ -52,7 +53,10 @@ class MapGraph:
         """Add (or replace) an edge; False for a self loop."""
         if edge.a == edge.b:
             return False
-        self.edges[(edge.a, edge.b, edge.kind)] = edge
+        key = (edge.a, edge.b, edge.kind)
+        self.edges[key] = edge
+        self._of.setdefault(edge.a, set()).add(key)
+        self._of.setdefault(edge.b, set()).add(key)
         for u, v in ((edge.a, edge.b), (edge.b, edge.a)):
             nbrs = self.adj.setdefault(u, {})
             nbrs[v] = min(nbrs.get(v, math.inf), edge.length)
@@ -63,12 +67,12 @@ class MapGraph:
 
     def remove_node(self, node: int) -> tuple[list[Edge], list[Edge]]:
         """Drop node and its edges; (removed edges, bridging traversal edges added)."""
-        removed = [e for e in self.edges.values() if node in (e.a, e.b)]
+        removed = [self.edges.pop(key) for key in self._of.pop(node, ())]
         for e in removed:
-            del self.edges[(e.a, e.b, e.kind)]
+            other = e.b if e.a == node else e.a
+            self._of.get(other, set()).discard((e.a, e.b, e.kind))
         for other in self.adj.pop(node, {}):
-            self.adj.get(other, {}).pop(node, None)
-            self._relink(node, other)
+            self._relink(other)
         into = [e for e in removed if e.kind == 'traversal' and e.b == node]
         out = [e for e in removed if e.kind == 'traversal' and e.a == node]
         bridges = []
@@ -81,14 +85,14 @@ class MapGraph:
                     bridges.append(edge)
         return removed, bridges
 
-    def _relink(self, gone: int, other: int):
-        # the cheapest length between other and its neighbours after the edges of gone left
-        nbrs = self.adj.get(other, {})
+    def _relink(self, node: int):
+        # node's cheapest lengths to its neighbours, from its remaining edges
+        nbrs = self.adj.setdefault(node, {})
         nbrs.clear()
-        for e in self.edges.values():
-            if other in (e.a, e.b):
-                v = e.b if e.a == other else e.a
-                nbrs[v] = min(nbrs.get(v, math.inf), e.length)
+        for key in self._of.get(node, ()):
+            e = self.edges[key]
+            v = e.b if e.a == node else e.a
+            nbrs[v] = min(nbrs.get(v, math.inf), e.length)
 
     def shortest(self, sources: dict[int, float], targets: dict[int, float]) -> list[int]:
         """Dijkstra from sources (node -> start cost) to the target minimising path + its cost.

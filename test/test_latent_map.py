@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 from world_model import geometry
-from world_model.config import from_dict
-from world_model.memory import LatentStore, MemoryConfig
+from world_model.config import ConfigError, from_dict
+from world_model.memory import LatentStore, MapConfig, MemoryConfig
 from world_model.memory.latent_map import LatentMap
 from world_model.memory.map_graph import Edge, MapGraph
 
@@ -100,6 +100,7 @@ def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
         pose = np.array([0.2, -0.4, 1.0])
         np.testing.assert_allclose(amap.to_odom(amap.to_map(pose)), pose, atol=1e-9)
         assert stats['joined_sessions'] == 2 and stats['proximity_edges'] > 0
+        assert stats['refinements'] > 5  # refined all along the drive, still on the truth
         # more restarts: random origins, starting anywhere on the loop
         lap = drive(loop(-1.5, -1.5, 1.5, 1.5))
         delays, errors = [], []
@@ -245,7 +246,7 @@ _CHILD = textwrap.dedent("""
     import numpy as np
     from map_world import drive, embed, FakeRelPose
     from test_latent_map import ARENA, STEP
-    from world_model.config import from_dict
+    from world_model.config import ConfigError, from_dict
     from world_model.memory import LatentStore, MemoryConfig
     from world_model.memory.latent_map import LatentMap
     store = LatentStore(from_dict(MemoryConfig, {'path': sys.argv[1],
@@ -331,3 +332,10 @@ def test_removing_a_node_bridges_its_traversal_neighbours():
     np.testing.assert_allclose(bridges[0].rel, geometry.compose((0.5, 0, 0.1), (0.5, 0, 0.1)))
     assert graph.shortest({1: 0.0}, {4: 0.0}) == [1, 3, 4] and not graph.has(2, 4)
     assert graph.shortest({1: 0.0}, {99: 0.0}) == []
+
+
+def test_map_config_ranges_are_checked():
+    with pytest.raises(ConfigError, match='join_min_support'):
+        from_dict(MapConfig, {'join_min_support': 1})
+    with pytest.raises(ConfigError, match='refine_rate'):
+        from_dict(MapConfig, {'refine_rate': 1.5})

@@ -184,6 +184,16 @@ def test_the_map_is_bounded_and_evicted_keyframes_take_their_edges(tmp_path):
         assert len(on_disk) == len(amap.graph) and {v for r in on_disk for v in r} <= kf
         # traversal bridges keep the drive one connected chain
         assert _components(ids, amap.graph.edges.values(), 'traversal') == 1
+        # another writer of the same store (a FramePipeline) evicts map keyframes: seen too
+        for i in range(10):
+            assert store.add_keyframe(10**13 + i * 10**10, (50.0 + i, 0, 0), rng.normal(size=128))
+        amap.observe(10**14, (0.0, 0.0, 0.0), embed([(0.0, 0.0, 0.0)], rng)[0])  # a jump
+        store.flush()
+        mapped = {r[0] for r in store.query('SELECT id FROM keyframes WHERE session > 0')}
+        assert len(store) == 40 and len(mapped) < 40 and amap.session == 2
+        assert set(amap.kf.ids[:amap.kf.n].tolist()) == mapped
+        ends = {v for e in amap.graph.edges.values() for v in (e.a, e.b)}
+        assert ends <= set(amap.display().ids.tolist())
 
 
 def _components(nodes, edges, kind):

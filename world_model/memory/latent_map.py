@@ -92,6 +92,9 @@ class LatentMap:
                        'last_join_support': 0, 'proximity_edges_added': 0, 'refinements': 0,
                        'evicted': 0}
         self._load()
+        # every eviction, whoever added the keyframe (e.g. a FramePipeline on the same store);
+        # drained under our lock: calling back from the store's lock could deadlock
+        self._evictions = store.watch_evictions()
 
     # ---------------------------------------------------------------- loading
     def _load(self):
@@ -115,6 +118,10 @@ class LatentMap:
             self.kf = MapKeyframes(self._cap, z.size)
         session = self._sessions.get(sid)
         self.kf.put(kid, sid, odom, z, session[1] if session and session[0] else None)
+
+    def _drain(self):
+        while self._evictions:
+            self._evict(self._evictions.popleft())
 
     def _evict(self, kid: int):
         if not self.kf.remove(kid):
@@ -178,6 +185,7 @@ class LatentMap:
         z = np.asarray(latent, np.float32).reshape(-1)
         cfg = self.config
         with self._lock:
+            self._drain()
             prev = self._prev_odom
             if self._sid is None or (prev is not None and math.hypot(
                     *(odom[:2] - prev[:2])) > cfg.odom_jump_m):
@@ -206,9 +214,8 @@ class LatentMap:
             if 0 <= (stamp - lstamp) * 1e-9 < cfg.keyframe_min_interval_s or not (moved or
                                                                                    turned):
                 return False
-        kid, evicted = self.store.insert_keyframe(stamp, odom, z, session=self._sid, gate=False)
-        if evicted is not None:
-            self._evict(evicted)
+        kid, _ = self.store.insert_keyframe(stamp, odom, z, session=self._sid, gate=False)
+        self._drain()
         self._put(kid, self._sid, odom, z)
         if self._last is not None and self._last[2] in self.kf.slot:
             rel = geometry.relative(self._last[1], odom)

@@ -29,6 +29,7 @@ A file that SQLite cannot read (corrupt, truncated, not a database) is moved asi
 deleted, and the store starts empty; `recovery` then says what was kept where (recovery.py).
 """
 
+import collections
 import logging
 import math
 import sqlite3
@@ -102,6 +103,7 @@ class LatentStore:
             _LOG.error('%s', self.recovery.message)
             self._open(dim, model_id)  # a new, empty file
         self._closed = False
+        self._eviction_logs: list[collections.deque] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='latent-store-writer',
                                         daemon=True)
@@ -233,6 +235,8 @@ class LatentStore:
             if index.n >= cfg.max_keyframes:
                 slot = index.victim(cfg.eviction, cfg.eviction_window)
                 evicted = int(index.ids[slot])
+                for log in self._eviction_logs:
+                    log.append(evicted)
                 self._ops.append(('d', evicted))
                 self._stats['evictions'] += 1
             else:
@@ -244,6 +248,12 @@ class LatentStore:
             self._ops.append(('k', kid, stamp_ns, x, y, yaw, blob(z), int(session)))
             self._stats['added'] += 1
             return kid, evicted
+
+    def watch_evictions(self) -> collections.deque:
+        """A deque that receives the id of every keyframe evicted from now on (any caller)."""
+        log = collections.deque()
+        self._eviction_logs.append(log)
+        return log
 
     def queue_sql(self, sql: str, rows: list) -> None:
         """Queue executemany(sql, rows) for the next background commit (the map's writes)."""

@@ -68,7 +68,7 @@ class MapKeyframes:
         """Append a keyframe; map_t_session: its session's pose in the map, None if unjoined."""
         i = self.n
         if i >= len(self.ids):
-            self._alloc(min(self.max_keyframes, 2 * len(self.ids)))
+            self._alloc(max(i + 1, min(self.max_keyframes, 2 * len(self.ids))))
         self.n += 1
         self.slot[kid] = i
         self.lat[i], self.sq[i] = z, float(z @ z)

@@ -62,9 +62,10 @@ def bench(n: int, frames: int, seed: int = 0) -> dict:
         amap = LatentMap(store, FakeRelPose(seed))
         amap.start_session()
         t0 = time.perf_counter()
-        i = 0
-        while len(store) < n:
-            true = drive(_waypoints(rng, 20, half))
+        i, last = 0, [(0.0, 0.0)]
+        while len(store) < n:  # one continuous drive (a teleport would start a session)
+            true = drive(last + _waypoints(rng, 20, half))
+            last = [tuple(true[-1, :2])]
             for pose, z in zip(true, embed(true, rng)):
                 amap.observe(i * 100_000_000, pose, z)
                 i += 1

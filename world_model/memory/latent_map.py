@@ -289,19 +289,15 @@ class LatentMap:
         cfg = self.config
         with self._lock:
             pending, self._pending = self._pending, []
-            pairs = []
-            for kid in pending:
-                i = self.kf.slot.get(kid)
-                if i is None or not self.kf.joined[i]:
-                    continue
-                for j in self.kf.retrieve(self.kf.lat[i], cfg.retrieval_k, exclude=i):
-                    b = int(self.kf.ids[j])
-                    near = math.hypot(*(self.kf.mapp[j, :2] - self.kf.mapp[i, :2]))
-                    if near <= cfg.proximity_radius_m and not self.graph.has(kid, b):
-                        pairs.append((i, j))
-            if not pairs:
+            slots = [self.kf.slot.get(kid) for kid in pending]
+            slots = [i for i in slots if i is not None and self.kf.joined[i]]
+            a, b = self.kf.neighbours(np.array(slots, np.int64), cfg.retrieval_k)
+            near = np.hypot(*(self.kf.mapp[a, :2] - self.kf.mapp[b, :2]).T)
+            keep = [x for x, (i, j) in enumerate(zip(a, b)) if near[x] <= cfg.proximity_radius_m
+                    and not self.graph.has(int(self.kf.ids[i]), int(self.kf.ids[j]))]
+            if not keep:
                 return 0
-            a, b = np.array(pairs).T
+            a, b = a[keep], b[keep]
             rel, _, ok, _ = self._ask(self.kf.lat[a], self.kf.lat[b])
             a, b = a[ok], b[ok]
             expected = geometry.relative(self.kf.mapp[a], self.kf.mapp[b])

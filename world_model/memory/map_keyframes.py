@@ -113,3 +113,17 @@ class MapKeyframes:
             return np.zeros(0, np.int64)
         idx = np.argpartition(d2, k - 1)[:k] if k < n else np.arange(n)
         return idx[np.isfinite(d2[idx])]
+
+    def neighbours(self, slots: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """retrieve() for many keyframes at once (each excluding itself): slot pairs (a, b)."""
+        n, slots = self.n, np.asarray(slots, np.int64)
+        k = min(int(k), n - 1)
+        if len(slots) == 0 or k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        d2 = self.sq[:n, None] - 2.0 * (self.lat[:n] @ self.lat[slots].T)  # [n, m]
+        d2[~self.joined[:n]] = np.inf
+        d2[slots, np.arange(len(slots))] = np.inf
+        idx = np.argpartition(d2, k - 1, axis=0)[:k]  # [k, m]
+        ok = np.isfinite(np.take_along_axis(d2, idx, axis=0))
+        a = np.broadcast_to(slots, idx.shape)
+        return a[ok], idx[ok]

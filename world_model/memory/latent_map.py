@@ -359,7 +359,9 @@ class LatentMap:
                 if kid in self.kf.slot:
                     j = self.kf.slot[kid]
                     targets[kid] = float(math.hypot(*(self.kf.mapp[j, :2] - goal.pose[:2])))
-            path = self.graph.shortest(sources, targets)
+            slot, mapp, gxy = self.kf.slot, self.kf.mapp, goal.pose[:2]
+            path = self.graph.shortest(sources, targets, lambda kid: float(
+                math.hypot(*(mapp[slot[kid], :2] - gxy))))
             if not path:
                 return []
             poses = np.vstack([self.kf.mapp[[self.kf.slot[k] for k in path]], goal.pose[None]])

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The latent map's graph: keyframe ids as nodes, traversal / proximity edges, Dijkstra.
+"""The latent map's graph: keyframe ids as nodes, traversal / proximity edges, A* / Dijkstra.
 
 An edge (a, b, kind) holds b's pose in a's frame (odometry for 'traversal', relpose for
 'proximity') and its length (metres), the search cost. Edges are undirected for the search.
@@ -94,28 +94,32 @@ class MapGraph:
             v = e.b if e.a == node else e.a
             nbrs[v] = min(nbrs.get(v, math.inf), e.length)
 
-    def shortest(self, sources: dict[int, float], targets: dict[int, float]) -> list[int]:
-        """Dijkstra from sources (node -> start cost) to the target minimising path + its cost.
+    def shortest(self, sources: dict[int, float], targets: dict[int, float],
+                 heuristic=None) -> list[int]:
+        """A* (Dijkstra without heuristic) from sources (node -> start cost) to the target that
+        minimises path + its cost; [] when no target is reachable.
 
-        [] when no target is reachable. Costs are non-negative lengths.
+        heuristic(node): a lower bound of the cost left (e.g. the straight-line distance to the
+        goal); it must not overestimate by much, or the path found is not the shortest.
         """
-        dist = {}
-        prev = {}
-        heap = [(cost, node, -1) for node, cost in sources.items() if node in self.adj]
+        h = heuristic or (lambda node: 0.0)
+        dist, prev = {}, {}
+        heap = [(cost + h(node), cost, node, -1) for node, cost in sources.items()
+                if node in self.adj]
         heapq.heapify(heap)
         best, best_node = math.inf, None
         while heap:
-            d, u, p = heapq.heappop(heap)
+            f, d, u, p = heapq.heappop(heap)
             if u in dist:
                 continue
             dist[u], prev[u] = d, p
-            if d >= best:
+            if f >= best:
                 break
             if u in targets and d + targets[u] < best:
                 best, best_node = d + targets[u], u
             for v, w in self.adj.get(u, {}).items():
                 if v not in dist:
-                    heapq.heappush(heap, (d + w, v, u))
+                    heapq.heappush(heap, (d + w + h(v), d + w, v, u))
         if best_node is None:
             return []
         path = [best_node]

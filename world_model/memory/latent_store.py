@@ -29,6 +29,7 @@ A file that SQLite cannot read (corrupt, truncated, not a database) is moved asi
 deleted, and the store starts empty; `recovery` then says what was kept where (recovery.py).
 """
 
+import collections
 import logging
 import math
 import sqlite3
@@ -52,6 +53,7 @@ from world_model.memory.schema import (
     open_database,
     unblob,
 )
+from world_model.memory.store_writer import write_ops
 
 __all__ = ['Goal', 'Keyframe', 'LatentStore', 'MemoryConfig', 'Recall', 'SCHEMA_VERSION',
            'StoreMismatchError']
@@ -101,6 +103,7 @@ class LatentStore:
             _LOG.error('%s', self.recovery.message)
             self._open(dim, model_id)  # a new, empty file
         self._closed = False
+        self._eviction_logs: list[collections.deque] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='latent-store-writer',
                                         daemon=True)
@@ -206,23 +209,35 @@ class LatentStore:
         keyframe_min_distance_m OR rotation >= keyframe_min_turn_rad). A stamp earlier than the
         last keyframe's (time base reset: simulator reset, bag loop) passes the interval test.
         """
+        return self.insert_keyframe(stamp_ns, pose, latent) is not None
+
+    def insert_keyframe(self, stamp_ns: int, pose, latent, session: int = 0,
+                        gate: bool = True) -> tuple[int, int | None] | None:
+        """add_keyframe with a session id: None when gated, else (new id, evicted id or None).
+
+        gate=False skips the gating (a caller that gates by its own rules: the latent map).
+        """
         stamp_ns = int(stamp_ns)
         x, y, yaw = (float(p) for p in pose)
         cfg = self.config
         with self._lock:
-            if self._last_kf is not None:
+            if gate and self._last_kf is not None:
                 last_stamp, (lx, ly, lyaw) = self._last_kf
                 dt = (stamp_ns - last_stamp) * 1e-9
                 moved = math.hypot(x - lx, y - ly) >= cfg.keyframe_min_distance_m
                 turned = abs(geometry.wrap_angle(yaw - lyaw)) >= cfg.keyframe_min_turn_rad
                 if (0.0 <= dt < cfg.keyframe_min_interval_s) or not (moved or turned):
                     self._stats['gated'] += 1
-                    return False
+                    return None
             z = self._latent(latent, 'add_keyframe')
             index = self._index
+            evicted = None
             if index.n >= cfg.max_keyframes:
                 slot = index.victim(cfg.eviction, cfg.eviction_window)
-                self._ops.append(('d', int(index.ids[slot])))
+                evicted = int(index.ids[slot])
+                for log in self._eviction_logs:
+                    log.append(evicted)
+                self._ops.append(('d', evicted))
                 self._stats['evictions'] += 1
             else:
                 slot = index.n
@@ -230,9 +245,25 @@ class LatentStore:
             self._next_id += 1
             index.put(slot, kid, stamp_ns, (x, y, yaw), z)
             self._last_kf = (stamp_ns, (x, y, yaw))
-            self._ops.append(('k', kid, stamp_ns, x, y, yaw, blob(z)))
+            self._ops.append(('k', kid, stamp_ns, x, y, yaw, blob(z), int(session)))
             self._stats['added'] += 1
-            return True
+            return kid, evicted
+
+    def watch_evictions(self) -> collections.deque:
+        """A deque that receives the id of every keyframe evicted from now on (any caller)."""
+        log = collections.deque()
+        self._eviction_logs.append(log)
+        return log
+
+    def queue_sql(self, sql: str, rows: list) -> None:
+        """Queue executemany(sql, rows) for the next background commit (the map's writes)."""
+        with self._lock:
+            self._ops.append(('x', sql, list(rows)))
+
+    def query(self, sql: str, params=()) -> list:
+        """Rows of a read of the committed file (startup loads of other modules)."""
+        with self._db_lock:
+            return self._db.execute(sql, params).fetchall()
 
     def __len__(self) -> int:
         return self._index.n
@@ -306,29 +337,9 @@ class LatentStore:
                 ops, self._ops = self._ops, []
             if not ops:
                 return
-            cap = self.config.history_length
-            clear_at = max((i for i, op in enumerate(ops) if op[0] == 'H'), default=-1)
-            hist = [op[1:] for op in ops[clear_at + 1:] if op[0] == 'h'][-cap:]
-            inserts = [op[1:] for op in ops if op[0] == 'k']
-            deletes = [op[1:] for op in ops if op[0] == 'd']
-            meta = [op[1:] for op in ops if op[0] == 'm']
-            db = self._db
             try:
-                db.execute('BEGIN')
-                db.executemany('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', meta)
-                if clear_at >= 0:
-                    db.execute('DELETE FROM history')
-                db.executemany('INSERT INTO history (stamp_ns, latent) VALUES (?, ?)', hist)
-                if hist:
-                    db.execute('DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) '
-                               '- ?', (cap,))
-                db.executemany('INSERT INTO keyframes (id, stamp_ns, x, y, yaw, latent) '
-                               'VALUES (?, ?, ?, ?, ?, ?)', inserts)
-                db.executemany('DELETE FROM keyframes WHERE id = ?', deletes)
-                db.execute('COMMIT')
+                added, deleted = write_ops(self._db, ops, self.config.history_length)
             except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute('ROLLBACK')
                 with self._lock:
                     self._ops[:0] = ops  # retry them at the next commit
                     self._stats['write_errors'] += 1
@@ -336,7 +347,7 @@ class LatentStore:
                 raise
             with self._lock:
                 self._stats['commits'] += 1
-                self._stats['committed_keyframes'] += len(inserts) - len(deletes)
+                self._stats['committed_keyframes'] += added - deleted
 
     def _run(self):
         while not self._stop.wait(self.config.commit_interval_s):

@@ -15,7 +15,8 @@
 
 `corruption_of` inspects an existing file without changing it. `open_database` opens (or
 creates) the file in WAL mode, checks it (quick_check, the recorded latent dimension and model)
-and returns the connection. A file that SQLite cannot read as a database raises
+and returns the connection; an older file is migrated in place (columns and tables added, no
+row changed or deleted). A file that SQLite cannot read as a database raises
 CorruptStoreError; one that belongs to another model raises StoreMismatchError; anything else (a
 locked file, a directory, no permission) keeps its sqlite3 / OS error.
 """
@@ -26,7 +27,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-SCHEMA_VERSION = '1'
+# 2: keyframes.session, the sessions and edges tables of the latent map (latent_map.py); a
+# version-1 reader still reads a version-2 file (the new column has a default)
+SCHEMA_VERSION = '2'
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,11 +37,18 @@ CREATE TABLE IF NOT EXISTS history (
     seq INTEGER PRIMARY KEY, stamp_ns INTEGER NOT NULL, latent BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS keyframes (
     id INTEGER PRIMARY KEY, stamp_ns INTEGER NOT NULL, x REAL NOT NULL, y REAL NOT NULL,
-    yaw REAL NOT NULL, latent BLOB NOT NULL);
+    yaw REAL NOT NULL, latent BLOB NOT NULL, session INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS keyframes_stamp ON keyframes (stamp_ns);
 CREATE TABLE IF NOT EXISTS goals (
     name TEXT PRIMARY KEY, latent BLOB NOT NULL, x REAL, y REAL, yaw REAL,
     stamp_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY, joined INTEGER NOT NULL DEFAULT 0, x REAL NOT NULL DEFAULT 0,
+    y REAL NOT NULL DEFAULT 0, yaw REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS edges (
+    a INTEGER NOT NULL, b INTEGER NOT NULL, kind TEXT NOT NULL, dx REAL NOT NULL,
+    dy REAL NOT NULL, dyaw REAL NOT NULL, length REAL NOT NULL, PRIMARY KEY (a, b, kind));
+CREATE INDEX IF NOT EXISTS edges_b ON edges (b);
 """
 
 # SQLite primary result codes that mean "the bytes are not a (consistent) database"
@@ -121,6 +131,7 @@ def _initialise(db, path, dim, model_id) -> OpenedStore:
     if check != 'ok':
         raise CorruptStoreError(f'latent store {path} is corrupt ({check})')
     db.executescript(_SCHEMA)
+    _migrate(db)
     meta = dict(db.execute('SELECT key, value FROM meta').fetchall())
     stored_dim = int(meta['dim']) if 'dim' in meta else None
     if stored_dim is not None and dim is not None and int(dim) != stored_dim:
@@ -143,6 +154,13 @@ def _initialise(db, path, dim, model_id) -> OpenedStore:
         rows.append(('model_id', model_id))
     db.executemany('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', rows)
     return OpenedStore(db, dim, model_id)
+
+
+def _migrate(db):
+    # version 1 files: their keyframes join the legacy session 0 (origin unknown, never joined)
+    columns = [row[1] for row in db.execute('PRAGMA table_info(keyframes)')]
+    if 'session' not in columns:
+        db.execute('ALTER TABLE keyframes ADD COLUMN session INTEGER NOT NULL DEFAULT 0')
 
 
 def blob(latent: np.ndarray) -> bytes:

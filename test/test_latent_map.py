@@ -1,0 +1,351 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""LatentMap on real SQLite files with a labelled fake relpose (map_world.py): joining after a
+restart, localising goals, routes through a door, the bound, reopening and a real SIGKILL."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+from map_world import FakeRelPose, blocked, decode, drive, embed, loop, odometry
+import numpy as np
+import pytest
+
+from world_model import geometry
+from world_model.config import ConfigError, from_dict
+from world_model.memory import LatentStore, MapConfig, MemoryConfig
+from world_model.memory.latent_map import LatentMap
+from world_model.memory.map_graph import Edge, MapGraph
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEP = 100_000_000  # 0.1 s frames
+SHIFT = np.array([1.3, -0.7, 0.9])
+ARENA = loop(-1.5, -1.5, 1.5, 1.5, 2) + [(-1.5, 1.5), (1.5, -1.5)]
+
+
+def _store(tmp_path, **over):
+    cfg = {'path': str(tmp_path / 'map.sqlite3'), 'commit_interval_s': 60.0}
+    cfg.update(over)
+    return LatentStore(from_dict(MemoryConfig, cfg), dim=128)
+
+
+def _feed(amap, odom, latents, t0=0):
+    """Observe every frame; the index of the first frame after which the session was joined."""
+    joined_at = None
+    for i, (pose, z) in enumerate(zip(odom, latents)):
+        amap.observe(t0 + i * STEP, pose, z)
+        if joined_at is None and amap.joined:
+            joined_at = i
+    return joined_at
+
+
+class _Counting(FakeRelPose):
+    """Counts the pairs asked about that the wall separates."""
+
+    blocked_pairs = 0
+
+    def __call__(self, za, zb):
+        self.blocked_pairs += int(blocked(decode(za)[0], decode(zb)[0]).sum())
+        return super().__call__(za, zb)
+
+
+def _anchor_map(tmp_path, rng, waypoints=ARENA, wall=False, **store_over):
+    store = _store(tmp_path, **store_over)
+    amap = LatentMap(store, _Counting(1, wall=wall))
+    amap.start_session()
+    true = drive(waypoints)
+    assert _feed(amap, true, embed(true, rng)) == 0  # the anchor is joined at once
+    return store, amap
+
+
+def _join_b(amap, rng, t0=10**12):
+    amap.start_session()
+    assert not amap.joined and amap.map_T_odom() is None
+    true = drive(loop(-1.5, -1.5, 1.5, 1.5))[40:]
+    return _feed(amap, odometry(true, SHIFT), embed(true, rng), t0), len(true)
+
+
+def _join_error(amap):
+    err = geometry.relative(SHIFT, amap.map_T_odom())
+    return float(np.hypot(err[0], err[1])), abs(float(err[2]))
+
+
+def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
+    rng = np.random.default_rng(0)
+    store, amap = _anchor_map(tmp_path, rng)
+    with store:
+        joined_at, frames = _join_b(amap, rng)
+        assert joined_at is not None
+        metres, radians = _join_error(amap)
+        stats = amap.stats()
+        print(f'\njoin: after {joined_at + 1} of {frames} frames (recall '
+              f'{(frames - joined_at) / frames:.2f} of the frames joined), error {metres:.3f} m '
+              f'{radians:.3f} rad, support {stats["last_join_support"]}')
+        assert joined_at < 20 and metres < 0.05 and radians < 0.03
+        # the odometry <-> map transforms are inverse and match the truth
+        pose = np.array([0.2, -0.4, 1.0])
+        np.testing.assert_allclose(amap.to_odom(amap.to_map(pose)), pose, atol=1e-9)
+        assert stats['joined_sessions'] == 2 and stats['proximity_edges'] > 0
+        assert stats['refinements'] > 5  # refined all along the drive, still on the truth
+        # more restarts: random origins, starting anywhere on the loop
+        lap = drive(loop(-1.5, -1.5, 1.5, 1.5))
+        delays, errors = [], []
+        for trial in range(8):
+            shift = np.r_[rng.uniform(-3, 3, 2), rng.uniform(-np.pi, np.pi)]
+            true = np.roll(lap, -int(rng.integers(len(lap))), axis=0)[:120]
+            amap.start_session()
+            at = _feed(amap, odometry(true, shift), embed(true, rng), 10**13 * (trial + 2))
+            delays.append(np.inf if at is None else at + 1)
+            if at is not None:
+                err = geometry.relative(shift, amap.map_T_odom())
+                errors.append(np.hypot(err[0], err[1]))
+        print(f'restarts: {len(errors)}/8 joined, frames to join {delays}, '
+              f'error max {max(errors):.3f} m')
+        assert len(errors) == 8 and max(errors) < 0.05 and max(delays) < 30
+
+
+def test_localise_a_goal_view_and_refuse_an_unknown_one(tmp_path):
+    rng = np.random.default_rng(1)
+    store, amap = _anchor_map(tmp_path, rng)
+    with store:
+        truth = np.array([0.4, 1.5, np.pi])  # on the driven loop, heading along it
+        fix = amap.localise(embed([truth], rng)[0])
+        assert fix is not None and fix.support >= 3 and len(fix.keyframe_ids) == fix.support
+        err = geometry.relative(truth, fix.pose)
+        print(f'\nlocalise: error {np.hypot(err[0], err[1]):.3f} m {abs(err[2]):.3f} rad, '
+              f'std {np.round(fix.std, 3)}')
+        assert np.hypot(err[0], err[1]) < 0.05 and abs(err[2]) < 0.03
+        assert np.all(fix.std < 0.1)
+        assert amap.localise(rng.normal(size=128)) is None  # unlike any keyframe
+        assert amap.localise(embed([(8.0, 8.0, 0.0)], rng)[0]) is None  # a place never seen
+
+
+def _crossings(poses):
+    """Consecutive waypoints that straddle the wall outside the door."""
+    p = np.asarray(poses)
+    return int(blocked(p[:-1], p[1:]).sum())
+
+
+def test_the_route_between_two_rooms_goes_through_the_door(tmp_path):
+    rng = np.random.default_rng(2)
+    # the left room's loop, through the door, the right room's loop: only the door is crossed
+    way = (loop(-1.6, -1.4, -0.3, 1.6) + [(-0.3, 0.0), (0.3, 0.0)]
+           + loop(0.3, 0.0, 1.6, 1.6)[1:] + [(0.3, -1.4), (1.6, -1.4), (1.6, 0.0)])
+    store, amap = _anchor_map(tmp_path, rng, waypoints=way, wall=True)
+    with store:
+        shown = amap.display()
+        pairs = shown.poses[shown.edges]  # [E, 2, 3]
+        assert not blocked(pairs[:, 0], pairs[:, 1]).any()  # no edge through the wall
+        assert 'proximity' in shown.kinds
+        # views either side of the wall were asked (latent-near, within the radius) and refused
+        assert amap.relpose.blocked_pairs > 0
+        goal = amap.localise(embed([(0.4, 1.2, -np.pi / 2)], rng)[0])
+        assert goal is not None and goal.pose[0] > 0
+        start = np.array([-0.3, 1.2, np.pi / 2])  # 0.7 m from the goal, through the wall
+        path = amap.route(start, goal, latent=embed([start], rng)[0])
+        assert path, 'no route'
+        path = np.asarray(path)
+        np.testing.assert_allclose(path[-1], goal.pose)
+        door = np.min(np.hypot(path[:, 0], path[:, 1]))
+        print(f'\nroute: {len(path)} waypoints, closest to the door {door:.2f} m')
+        assert door < 0.3 and _crossings(path) == 0
+        # thinned to the spacing (0.5 m) unless one edge is longer (proximity, <= 1 m)
+        gaps = np.hypot(*np.diff(path[:, :2], axis=0).T)
+        assert np.all(gaps <= 1.0 + 1e-9) and np.median(gaps) >= 0.25
+
+
+def test_the_map_is_bounded_and_evicted_keyframes_take_their_edges(tmp_path):
+    rng = np.random.default_rng(3)
+    store, amap = _anchor_map(tmp_path, rng, max_keyframes=40)
+    with store:
+        assert len(store) == 40 and amap.stats()['keyframes'] == 40
+        assert amap.stats()['evicted'] > 50
+        ids = set(amap.display().ids.tolist())
+        ends = {v for e in amap.graph.edges.values() for v in (e.a, e.b)}
+        assert ends <= ids
+        store.flush()
+        kf = {r[0] for r in store.query('SELECT id FROM keyframes')}
+        assert kf == ids
+        on_disk = store.query('SELECT a, b FROM edges')
+        assert len(on_disk) == len(amap.graph) and {v for r in on_disk for v in r} <= kf
+        # traversal bridges keep the drive one connected chain
+        assert _components(ids, amap.graph.edges.values(), 'traversal') == 1
+        # another writer of the same store (a FramePipeline) evicts map keyframes: seen too
+        for i in range(10):
+            assert store.add_keyframe(10**13 + i * 10**10, (50.0 + i, 0, 0), rng.normal(size=128))
+        amap.observe(10**14, (0.0, 0.0, 0.0), embed([(0.0, 0.0, 0.0)], rng)[0])  # a jump
+        store.flush()
+        mapped = {r[0] for r in store.query('SELECT id FROM keyframes WHERE session > 0')}
+        assert len(store) == 40 and len(mapped) < 40 and amap.session == 2
+        assert set(amap.kf.ids[:amap.kf.n].tolist()) == mapped
+        ends = {v for e in amap.graph.edges.values() for v in (e.a, e.b)}
+        assert ends <= set(amap.display().ids.tolist())
+
+
+def _components(nodes, edges, kind):
+    parent = {n: n for n in nodes}
+
+    def find(n):
+        while parent[n] != n:
+            n = parent[n]
+        return n
+    for e in edges:
+        if e.kind == kind:
+            parent[find(e.a)] = find(e.b)
+    return len({find(n) for n in nodes})
+
+
+def test_reopening_restores_sessions_edges_and_joins(tmp_path):
+    rng = np.random.default_rng(4)
+    store, amap = _anchor_map(tmp_path, rng)
+    with store:
+        assert _join_b(amap, rng)[0] is not None
+        before = amap.display()
+        stats, pose = amap.stats(), amap.map_T_odom()
+    with _store(tmp_path) as store:
+        again = LatentMap(store, FakeRelPose(2))
+        after = again.display()
+        np.testing.assert_allclose(after.poses, before.poses)
+        np.testing.assert_array_equal(after.ids, before.ids)
+        assert sorted(map(tuple, after.edges.tolist())) == sorted(
+            map(tuple, before.edges.tolist()))
+        assert again.stats()['sessions'] == stats['sessions'] == 2
+        assert again.stats()['joined_sessions'] == 2
+        session_row = store.query('SELECT x, y, yaw FROM sessions WHERE id = 2')[0]
+        np.testing.assert_allclose(session_row, pose)
+        assert again.start_session() == 3 and not again.joined  # a third origin: unjoined
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path):
+    path = tmp_path / 'map.sqlite3'
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('schema_version', '1'), ('dim', '128');
+            CREATE TABLE keyframes (id INTEGER PRIMARY KEY, stamp_ns INTEGER NOT NULL,
+                x REAL NOT NULL, y REAL NOT NULL, yaw REAL NOT NULL, latent BLOB NOT NULL);""")
+        db.execute('INSERT INTO keyframes VALUES (1, 5, 0.5, 0.0, 0.0, ?)',
+                   (np.ones(128, '<f4').tobytes(),))
+    with _store(tmp_path) as store:
+        assert store.query('SELECT id, session FROM keyframes') == [(1, 0)]
+        amap = LatentMap(store, FakeRelPose())
+        assert amap.stats()['keyframes'] == 1 and amap.stats()['joined_keyframes'] == 0
+        assert amap.start_session() == 1 and amap.joined  # legacy keyframes never join
+    with _store(tmp_path) as store:
+        version = store.query("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert version == [('2',)] and len(store) == 1
+
+
+_CHILD = textwrap.dedent("""
+    import sys
+    import time
+    import numpy as np
+    from map_world import drive, embed, FakeRelPose
+    from test_latent_map import ARENA, STEP
+    from world_model.config import ConfigError, from_dict
+    from world_model.memory import LatentStore, MemoryConfig
+    from world_model.memory.latent_map import LatentMap
+    store = LatentStore(from_dict(MemoryConfig, {'path': sys.argv[1],
+                                                 'commit_interval_s': 0.05}), dim=128)
+    amap = LatentMap(store, FakeRelPose(5))
+    amap.start_session()
+    true = drive(ARENA * 20)
+    latents = embed(true, np.random.default_rng(5))
+    seen = 0
+    for i, (pose, z) in enumerate(zip(true, latents)):
+        time.sleep(0.0005)  # a camera's pace: lets the writer thread run on a busy machine
+        amap.observe(i * STEP, pose, z)
+        committed = store.stats()['committed_keyframes']
+        if committed != seen:
+            seen = committed
+            print(committed, flush=True)
+    print('finished', flush=True)
+""")
+
+
+@pytest.mark.timeout(120)
+def test_the_map_survives_a_sigkill_and_a_shifted_session_joins_it(tmp_path):
+    path = tmp_path / 'map.sqlite3'
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [REPO, os.path.join(REPO, 'test'), os.environ.get('PYTHONPATH', '')]))
+    child = subprocess.Popen([sys.executable, '-c', _CHILD, str(path)], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    printed = []
+    try:
+        while len(printed) < 4 or printed[-1] < 60:  # several commits, the drive goes on
+            line = child.stdout.readline()
+            if not line or line.startswith('finished'):
+                pytest.fail(f'the map builder ended early ({printed}, {line!r}): '
+                            f'{child.stderr.read()}')
+            printed.append(int(line))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    with sqlite3.connect(path) as db:
+        assert db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
+    with _store(tmp_path) as store:
+        amap = LatentMap(store, FakeRelPose(6))
+        stats = amap.stats()
+        print(f'\nafter SIGKILL: {stats["keyframes"]} keyframes (last printed {printed[-1]}), '
+              f'{stats["traversal_edges"]} traversal and {stats["proximity_edges"]} proximity '
+              f'edges, {stats["sessions"]} session(s)')
+        assert stats['keyframes'] >= printed[-1]
+        # a keyframe and its traversal edge are committed together: the chain is whole
+        assert stats['traversal_edges'] == stats['keyframes'] - 1
+        assert stats['sessions'] == 1 and stats['joined_sessions'] == 1
+        rng = np.random.default_rng(7)
+        assert _join_b(amap, rng)[0] is not None
+        metres, radians = _join_error(amap)
+        assert metres < 0.05 and radians < 0.03
+
+
+def test_an_unmapped_place_never_joins_and_an_odometry_jump_starts_a_session(tmp_path):
+    rng = np.random.default_rng(8)
+    store, amap = _anchor_map(tmp_path, rng)
+    with store:
+        amap.start_session()
+        far = drive(loop(8.0, 8.0, 10.0, 10.0, 2))  # never seen: relpose answers garbage
+        assert _feed(amap, far, embed(far, rng), 10**12) is None
+        assert amap.stats()['join_attempts'] > 50 and amap.localise(embed(far[:1], rng)[0]) is None
+        # a reset: odometry back near (0, 0) is a new origin, which then joins
+        sid = amap.session
+        true = drive(loop(-1.5, -1.5, 1.5, 1.5))[40:]
+        assert _feed(amap, odometry(true, SHIFT), embed(true, rng), 10**13) is not None
+        assert amap.session == sid + 1 and _join_error(amap)[0] < 0.05
+
+
+def test_removing_a_node_bridges_its_traversal_neighbours():
+    graph = MapGraph()
+    for a in range(1, 4):
+        graph.add(Edge(a, a + 1, 'traversal', (0.5, 0.0, 0.1), 0.5))
+    graph.add(Edge(2, 4, 'proximity', (1.0, 0.0, 0.2), 1.0))
+    removed, bridges = graph.remove_node(2)
+    assert len(removed) == 3 and [(e.a, e.b) for e in bridges] == [(1, 3)]
+    np.testing.assert_allclose(bridges[0].rel, geometry.compose((0.5, 0, 0.1), (0.5, 0, 0.1)))
+    assert graph.shortest({1: 0.0}, {4: 0.0}) == [1, 3, 4] and not graph.has(2, 4)
+    assert graph.shortest({1: 0.0}, {99: 0.0}) == []
+
+
+def test_map_config_ranges_are_checked():
+    with pytest.raises(ConfigError, match='join_min_support'):
+        from_dict(MapConfig, {'join_min_support': 1})
+    with pytest.raises(ConfigError, match='refine_rate'):
+        from_dict(MapConfig, {'refine_rate': 1.5})

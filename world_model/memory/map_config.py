@@ -1,0 +1,72 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""MapConfig: the latent map's thresholds (gating, join consensus, proximity edges, routes).
+
+The bound (max keyframes), the eviction policy and the commit interval are the store's
+(MemoryConfig); the map gates keyframes itself, with its own thresholds.
+"""
+
+import dataclasses
+import math
+
+from world_model.config import param
+
+
+@dataclasses.dataclass
+class MapConfig:
+    """Thresholds of the latent map (latent_map.py)."""
+
+    keyframe_min_interval_s: float = param(0.0, lo=0.0, hi=3600.0,
+                                           help='least time between two map keyframes')
+    keyframe_min_distance_m: float = param(0.25, lo=0.01, hi=100.0,
+                                           help='least travel since the last map keyframe')
+    keyframe_min_turn_rad: float = param(0.5, lo=0.01, hi=math.pi,
+                                         help='least rotation since the last map keyframe')
+    odom_jump_m: float = param(1.0, lo=0.05, hi=1000.0,
+                               help='odometry step between two frames that starts a new '
+                                    'session (a reset); 1000 disables it')
+    retrieval_k: int = param(8, lo=1, hi=256,
+                             help='keyframes (nearest in latent L2) asked per relpose query')
+    max_sigma_m: float = param(0.3, lo=0.001, hi=100.0,
+                               help='relpose candidates with a larger x or y std are dropped')
+    max_sigma_rad: float = param(0.3, lo=0.001, hi=math.pi,
+                                 help='relpose candidates with a larger yaw std are dropped')
+    join_every: int = param(2, lo=1, hi=1000,
+                            help='frames between two join attempts of an unjoined session')
+    join_window: int = param(20, lo=1, hi=1000,
+                             help='join attempts whose candidates are pooled')
+    join_min_support: int = param(8, lo=2, hi=10000,
+                                  help='candidates of the consensus cluster needed to join')
+    join_min_frames: int = param(3, lo=1, hi=1000,
+                                 help='distinct frames the consensus cluster must come from')
+    join_tolerance_m: float = param(0.2, lo=0.001, hi=10.0,
+                                    help='consensus cluster half width in x and y')
+    join_tolerance_rad: float = param(0.15, lo=0.001, hi=math.pi,
+                                      help='consensus cluster half width in yaw')
+    refine_every: int = param(10, lo=1, hi=10000,
+                              help='frames between two refinements of a joined session')
+    refine_rate: float = param(0.1, lo=0.0, hi=1.0,
+                               help='share of the inlier estimate taken at each refinement')
+    proximity_radius_m: float = param(1.0, lo=0.01, hi=100.0,
+                                      help='proximity edges only between keyframes this close')
+    proximity_batch: int = param(8, lo=1, hi=10000,
+                                 help='new keyframes verified for proximity edges at once')
+    localise_min_support: int = param(3, lo=1, hi=1000,
+                                      help='candidates of the consensus cluster of a fix')
+    start_radius_m: float = param(1.0, lo=0.01, hi=100.0,
+                                  help='route start keyframes within this of the robot')
+    waypoint_spacing_m: float = param(0.5, lo=0.01, hi=100.0,
+                                      help='longest route segment after thinning')
+    waypoint_tolerance_m: float = param(0.05, lo=0.0, hi=10.0,
+                                        help='most a thinned route strays from the driven one')

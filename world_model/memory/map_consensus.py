@@ -1,0 +1,69 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Consensus of SE(2) pose candidates: the largest cluster within a box, its weighted mean.
+
+relpose is wrong for views that do not overlap, and its sigma cannot be trusted to say so; a
+wrong candidate lands anywhere, right ones agree. So the estimate is the weighted mean of the
+largest set of candidates within (tol_m, tol_m, tol_rad) of one of them.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from world_model import geometry
+
+
+class Cluster(NamedTuple):
+    pose: np.ndarray  # (3,) weighted mean
+    std: np.ndarray  # (3,) weighted spread of the inliers
+    inliers: np.ndarray  # bool [M]
+
+
+def within(candidates: np.ndarray, centre, tol_m: float, tol_rad: float) -> np.ndarray:
+    """bool [M]: candidates [M, 3] within the box around centre (3,)."""
+    d = candidates - np.asarray(centre)
+    return ((np.abs(d[:, 0]) <= tol_m) & (np.abs(d[:, 1]) <= tol_m)
+            & (np.abs(geometry.wrap_angle(d[:, 2])) <= tol_rad))
+
+
+def weighted_mean(poses: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean of poses [M, 3] (the yaw as a circular mean)."""
+    w = weights / weights.sum()
+    yaw = np.arctan2(w @ np.sin(poses[:, 2]), w @ np.cos(poses[:, 2]))
+    return np.array([w @ poses[:, 0], w @ poses[:, 1], yaw])
+
+
+def cluster(candidates, weights, tol_m: float, tol_rad: float) -> Cluster | None:
+    """The largest consensus cluster of candidates [M, 3] (weights [M] > 0); None if empty."""
+    c = np.asarray(candidates, np.float64).reshape(-1, 3)
+    if len(c) == 0:
+        return None
+    w = np.asarray(weights, np.float64)
+    d = c[:, None, :] - c[None, :, :]
+    near = ((np.abs(d[..., 0]) <= tol_m) & (np.abs(d[..., 1]) <= tol_m)
+            & (np.abs(geometry.wrap_angle(d[..., 2])) <= tol_rad))
+    score = near.sum(axis=1) + near @ w / (w.sum() + 1e-12)  # ties go to the heavier
+    seed = int(np.argmax(score))
+    inliers = near[seed]
+    mean = weighted_mean(c[inliers], w[inliers])
+    inliers = within(c, mean, tol_m, tol_rad)  # re-centred once
+    if not inliers.any():
+        inliers = near[seed]
+    mean = weighted_mean(c[inliers], w[inliers])
+    d = c[inliers] - mean
+    d[:, 2] = geometry.wrap_angle(d[:, 2])
+    wi = w[inliers] / w[inliers].sum()
+    std = np.sqrt(wi @ (d * d))
+    return Cluster(mean, std, inliers)

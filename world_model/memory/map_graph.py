@@ -1,0 +1,161 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The latent map's graph: keyframe ids as nodes, traversal / proximity edges, A* / Dijkstra.
+
+An edge (a, b, kind) holds b's pose in a's frame (odometry for 'traversal', relpose for
+'proximity') and its length (metres), the search cost. Edges are undirected for the search.
+Removing a node bridges its traversal neighbours (a -> x -> b becomes a -> b, poses chained),
+so evicting a keyframe from the middle of a drive keeps the drive connected.
+"""
+
+import heapq
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from world_model import geometry
+
+KINDS = ('traversal', 'proximity')
+
+
+class Edge(NamedTuple):
+    a: int
+    b: int
+    kind: str
+    rel: tuple  # b in a's frame (dx, dy, dyaw)
+    length: float
+
+
+class MapGraph:
+    """Undirected adjacency over keyframe ids; not thread-safe (LatentMap locks around it)."""
+
+    def __init__(self):
+        self.edges: dict[tuple, Edge] = {}  # (a, b, kind) -> Edge
+        self.adj: dict[int, dict[int, float]] = {}  # node -> neighbour -> cheapest length
+        self._of: dict[int, set] = {}  # node -> keys of its edges (removal is O(degree))
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+    def add(self, edge: Edge) -> bool:
+        """Add (or replace) an edge; False for a self loop."""
+        if edge.a == edge.b:
+            return False
+        key = (edge.a, edge.b, edge.kind)
+        self.edges[key] = edge
+        self._of.setdefault(edge.a, set()).add(key)
+        self._of.setdefault(edge.b, set()).add(key)
+        for u, v in ((edge.a, edge.b), (edge.b, edge.a)):
+            nbrs = self.adj.setdefault(u, {})
+            nbrs[v] = min(nbrs.get(v, math.inf), edge.length)
+        return True
+
+    def has(self, a: int, b: int) -> bool:
+        return b in self.adj.get(a, {})
+
+    def remove_node(self, node: int) -> tuple[list[Edge], list[Edge]]:
+        """Drop node and its edges; (removed edges, bridging traversal edges added)."""
+        removed = [self.edges.pop(key) for key in self._of.pop(node, ())]
+        for e in removed:
+            other = e.b if e.a == node else e.a
+            self._of.get(other, set()).discard((e.a, e.b, e.kind))
+        for other in self.adj.pop(node, {}):
+            self._relink(other)
+        into = [e for e in removed if e.kind == 'traversal' and e.b == node]
+        out = [e for e in removed if e.kind == 'traversal' and e.a == node]
+        bridges = []
+        for ei in into:
+            for eo in out:
+                rel = geometry.compose(ei.rel, eo.rel)
+                edge = Edge(ei.a, eo.b, 'traversal', tuple(float(v) for v in rel),
+                            ei.length + eo.length)
+                if self.add(edge):
+                    bridges.append(edge)
+        return removed, bridges
+
+    def _relink(self, node: int):
+        # node's cheapest lengths to its neighbours, from its remaining edges
+        nbrs = self.adj.setdefault(node, {})
+        nbrs.clear()
+        for key in self._of.get(node, ()):
+            e = self.edges[key]
+            v = e.b if e.a == node else e.a
+            nbrs[v] = min(nbrs.get(v, math.inf), e.length)
+
+    def shortest(self, sources: dict[int, float], targets: dict[int, float],
+                 heuristic=None) -> list[int]:
+        """A* (Dijkstra without heuristic) from sources (node -> start cost) to the target that
+        minimises path + its cost; [] when no target is reachable.
+
+        heuristic(node): a lower bound of the cost left (e.g. the straight-line distance to the
+        goal); it must not overestimate by much, or the path found is not the shortest.
+        """
+        h = heuristic or (lambda node: 0.0)
+        dist, prev = {}, {}
+        heap = [(cost + h(node), cost, node, -1) for node, cost in sources.items()
+                if node in self.adj]
+        heapq.heapify(heap)
+        best, best_node = math.inf, None
+        while heap:
+            f, d, u, p = heapq.heappop(heap)
+            if u in dist:
+                continue
+            dist[u], prev[u] = d, p
+            if f >= best:
+                break
+            if u in targets and d + targets[u] < best:
+                best, best_node = d + targets[u], u
+            for v, w in self.adj.get(u, {}).items():
+                if v not in dist:
+                    heapq.heappush(heap, (d + w + h(v), d + w, v, u))
+        if best_node is None:
+            return []
+        path = [best_node]
+        while prev[path[-1]] != -1:
+            path.append(prev[path[-1]])
+        return path[::-1]
+
+
+def thin(points: np.ndarray, spacing: float, tolerance: float) -> np.ndarray:
+    """Indices of points [N, 2+] kept as waypoints: each kept segment is at most spacing long
+    (or one edge, when that is longer) and every dropped point lies within tolerance of it, so
+    the chain never leaves the driven path by more than tolerance (through a door, not across
+    the wall beside it). The first and last points are kept."""
+    n = len(points)
+    if n <= 2:
+        return np.arange(n)
+    xy = np.asarray(points, np.float64)[:, :2]
+    step = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+    keep, i = [0], 0
+    while i < n - 1:
+        j = i + 1
+        while j + 1 < n and step[j + 1] - step[i] <= spacing and \
+                _within(xy[i:j + 2], tolerance):
+            j += 1
+        keep.append(j)
+        i = j
+    return np.asarray(keep)
+
+
+def _within(xy: np.ndarray, tolerance: float) -> bool:
+    # all inner points within tolerance of the segment from the first to the last
+    a, b = xy[0], xy[-1]
+    ab = b - a
+    denom = float(ab @ ab)
+    inner = xy[1:-1]
+    if denom < 1e-12:
+        return bool(np.all(np.hypot(*(inner - a).T) <= tolerance))
+    t = np.clip((inner - a) @ ab / denom, 0.0, 1.0)
+    return bool(np.all(np.hypot(*(inner - a - t[:, None] * ab).T) <= tolerance))

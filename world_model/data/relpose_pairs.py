@@ -29,6 +29,9 @@ from world_model import geometry
 NEAR_DISTANCE = 1.5  # m
 NEAR_YAW = math.pi / 2  # rad
 NEAR_FRACTION = 0.8
+_CHUNK_ELEMENTS = 1 << 22
+_MAX_CANDIDATES = 1000  # frames of one episode searched per anchor
+_WINDOW = 100  # of a longer episode: +-_WINDOW frames around the anchor, the rest random
 
 
 def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int,
@@ -49,13 +52,25 @@ def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count:
     a = starts[episode] + (rng.random(count) * lengths[episode]).astype(np.int64)
     b = starts[episode] + (rng.random(count) * lengths[episode]).astype(np.int64)
     near = rng.random(count) < near_fraction
-    for i in np.flatnonzero(near):
-        lo, hi = starts[episode[i]], ends[episode[i]]
-        rel = geometry.relative(poses[a[i]], poses[lo:hi])
-        close = np.flatnonzero((np.hypot(rel[:, 0], rel[:, 1]) <= near_distance)
-                               & (np.abs(rel[:, 2]) <= near_yaw))
-        if close.size:  # always holds a itself
-            b[i] = lo + close[rng.integers(close.size)]
+    for e in np.unique(episode[near]):
+        rows = np.flatnonzero(near & (episode == e))
+        lo, hi = int(starts[e]), int(ends[e])
+        width = min(hi - lo, _MAX_CANDIDATES)
+        chunk = max(1, _CHUNK_ELEMENTS // width)  # bounds the [anchors, candidates] arrays
+        for c in range(0, rows.size, chunk):
+            r = rows[c:c + chunk]
+            if width == hi - lo:
+                candidates = np.broadcast_to(np.arange(lo, hi), (r.size, width))
+            else:  # a long recording: the anchor's time neighbourhood plus random frames
+                near_t = np.clip(a[r][:, None] + np.arange(-_WINDOW, _WINDOW + 1), lo, hi - 1)
+                anywhere = rng.integers(lo, hi, (r.size, width - near_t.shape[1]))
+                candidates = np.concatenate([near_t, anywhere], axis=1)
+            rel = geometry.relative(poses[a[r]][:, None], poses[candidates])
+            close = ((np.hypot(rel[..., 0], rel[..., 1]) <= near_distance)
+                     & (np.abs(rel[..., 2]) <= near_yaw))
+            # a uniform draw among the close candidates (the anchor itself is one)
+            pick = np.argmax(np.where(close, rng.random(close.shape), -1.0), axis=1)
+            b[r] = candidates[np.arange(r.size), pick]
     labels = geometry.relative(poses[a], poses[b]).astype(np.float32)
     ok = np.isfinite(labels).all(axis=1)
     return a[ok], b[ok], labels[ok]

@@ -109,7 +109,8 @@ def main(argv=None) -> int:
         'latent_error_ratio_at_1': report['latent_error_ratio'][0],
         'latent_error_ratio_at_8': report['latent_error_ratio_at_8'],
         'learnability': report.get('learnability'),
-        'pose_r2': report['pose_r2'], 'effective_rank': report['effective_rank'],
+        'relative_pose_near': report['relative_pose']['bins'][0],
+        'effective_rank': report['effective_rank'],
         'eval_frames': report['counts']['frames'],
         'seconds': {k: round(v, 1) for k, v in times.items()},
     }

@@ -15,8 +15,8 @@
 
 Generates seeded simulator episodes (open / two_rooms, with and without distractors), trains
 each variant for the same number of epochs on the same split, and evaluates every model on
-episodes of a NEW seed: latent_error_ratio@1/@8 vs copy-last, effective rank, place-probe R2,
-latent/pose rank correlation. Prints a markdown table (and writes JSON with --json).
+episodes of a NEW seed: latent_error_ratio@1/@8 vs copy-last, effective rank, relative-pose
+head errors, latent/pose rank correlation. Prints a markdown table (and writes JSON with --json).
 
   .venv/bin/python scripts/compare_anti_collapse.py --episodes 80 --epochs 6 --threads 1 \
       --variant sigreg_0.02:anti_collapse=sigreg,sigreg_weight=0.02 \
@@ -50,7 +50,8 @@ from world_model.training.validation import validate  # noqa: E402
 
 SETTINGS = (('open', False), ('two_rooms', False), ('open', True), ('two_rooms', True))
 COLUMNS = ('latent_error_ratio_at_1', 'latent_error_ratio_at_8', 'effective_rank',
-           'embedding_std', 'place_r2', 'heading_r2', 'latent_pose_spearman')
+           'embedding_std', 'relpose_position_error_median',
+           'relpose_heading_error_median_deg', 'latent_pose_spearman')
 
 
 def episodes(n: int, seed: int, steps: int) -> list:

@@ -15,14 +15,15 @@
 
 Isolates the model and the planner from the ROS plumbing, for cost-design questions:
 
-    .venv/bin/python scripts/eval_offline_planning.py --goal-source place --episodes 16
-    .venv/bin/python scripts/eval_offline_planning.py --goal-source truth
+    .venv/bin/python scripts/eval_offline_planning.py --goal-source truth --episodes 16
     .venv/bin/python scripts/eval_offline_planning.py --w-latent 0.3 --latent-fade 0.6
 
 Each episode: the closed-loop protocol's seeded start and goal (world_model.evaluation.episodes,
-0.75-2.5 m apart by default, as `jepa-agent closed-loop`); the goal is known only as its image,
-localised as world_model_node does (place probe + odom_T_world alignment, through
-world_model.online.FramePipeline), or, with --goal-source truth, given exactly. Success: the true
+0.75-2.5 m apart by default, as `jepa-agent closed-loop`); the goal image goes to
+world_model.online.FramePipeline (latent goal distance) and, with --goal-source truth, its pose
+is given exactly in the odometry frame (odometry starts at zero at the start pose). Image-goal
+localisation (formerly the world-frame place probe) is being replaced by a latent map; until
+then 'truth' is the only source. Success: the true
 position comes within --threshold of the goal within --budget steps (the episode does not stop
 at the estimate, unlike `jepa-agent closed-loop`).
 """
@@ -38,6 +39,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
+from world_model.geometry import relative  # noqa: E402
 from world_model.online import FramePipeline, FramePipelineConfig, Proposal  # noqa: E402
 from world_model.planning.mpc import LatentMPC  # noqa: E402
 from world_model.planning.objectives import trajectory_costs  # noqa: E402
@@ -56,7 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument('--goal-distance', type=float, nargs=2, metavar=('MIN', 'MAX'),
                         default=(HarnessConfig.goal_min_distance,
                                  HarnessConfig.goal_max_distance))
-    parser.add_argument('--goal-source', choices=('place', 'truth'), default='place')
+    parser.add_argument('--goal-source', choices=('truth',), default='truth')
     parser.add_argument('--w-latent', type=float, default=0.0)
     parser.add_argument('--latent-fade', type=float, default=0.0,
                         help='> 0: latent weight ramps in within this distance of the goal [m]')
@@ -72,6 +74,7 @@ def main(argv=None) -> int:
                                                  args.seed)):
         step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
         goal = np.asarray(spec.goal)
+        goal_odom = relative(step.true_pose, goal)  # odometry is (0, 0, 0) at the start
         # world_model_node's per-frame algorithm; the MPC below plays planner_node
         pipeline = FramePipeline(wm, FramePipelineConfig())
         pipeline.set_goal_image(sim.render_at(goal))
@@ -82,7 +85,7 @@ def main(argv=None) -> int:
             result = pipeline.step(round(step.time * 1e9), step.image, step.odom_pose,
                                    step.odom_twist, Proposal(samples.astype(np.float32), 0.0),
                                    0.0)
-            target = goal if args.goal_source == 'truth' else result.goal_pose
+            target = goal_odom
             weight = args.w_latent
             if args.latent_fade > 0:
                 to_goal = np.hypot(*(step.odom_pose[:2] - target[:2]))
@@ -99,7 +102,7 @@ def main(argv=None) -> int:
                 break
         finals.append(distance)
         print(f'episode {episode}: final distance {distance:.2f} m, goal estimate error '
-              f'{np.hypot(*(target[:2] - goal[:2])):.2f} m', flush=True)
+              f'{np.hypot(*(target[:2] - goal_odom[:2])):.2f} m', flush=True)
     print(f'success {successes}/{args.episodes}, median final distance '
           f'{np.median(finals):.2f} m ({vars(args)})')
     return 0

@@ -13,11 +13,12 @@
 # limitations under the License.
 """TEST DOUBLE of OnnxWorldModel for ROS-free pipeline tests: exact, deterministic, no ONNX.
 
-Not a model. Its latent is the pose the image was rendered at, in the place probe's world
-frame, (x, y, cos yaw, sin yaw); images come from image_at(pose), which registers them, and
+Not a model. Its latent is the pose the image was rendered at, in the simulator's world frame,
+(x, y, cos yaw, sin yaw); images come from image_at(pose), which registers them, and
 encode() looks them up. The predictor moves the newest latent's pose by one control period of
 unicycle motion with the action, so a robot that moves as commanded is predicted exactly and
-any displacement shows up in the latent error in metres. place() reads the pose back.
+any displacement shows up in the latent error in metres. relative_pose() reads the two poses
+back and returns the exact relative pose (sigma 0.01).
 """
 
 import numpy as np
@@ -69,8 +70,13 @@ class FakeWorldModel:
         batch = images[None] if images.ndim == 3 else images
         return np.stack([self._latents[image.tobytes()] for image in batch])
 
-    def place(self, latents) -> np.ndarray:
-        return np.stack([pose_of(z) for z in np.asarray(latents)])
+    def relative_pose(self, latents_a, latents_b) -> tuple[np.ndarray, np.ndarray]:
+        a = np.atleast_2d(np.asarray(latents_a, np.float64))
+        b = np.atleast_2d(np.asarray(latents_b, np.float64))
+        a, b = np.broadcast_arrays(a, b)
+        poses = geometry.relative(np.stack([pose_of(z) for z in a]),
+                                  np.stack([pose_of(z) for z in b]))
+        return poses, np.full(poses.shape, 0.01)
 
     def predict_next(self, latent_history, proprio, action) -> np.ndarray:
         self.predict_calls.append((np.array(latent_history), np.array(proprio),

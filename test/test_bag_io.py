@@ -80,7 +80,8 @@ def test_round_trip_two_episodes(tmp_path, storage):
     files = sorted(p.suffix for p in (tmp_path / 'bag').iterdir())
     assert files == sorted(['.yaml', '.mcap' if storage == 'mcap' else '.db3'])
 
-    episodes, stats = read_bag_with_stats(tmp_path / 'bag')
+    assert all(ep.ground_truth is None for ep in read_bag(tmp_path / 'bag'))  # not asked
+    episodes, stats = read_bag_with_stats(tmp_path / 'bag', read_ground_truth=True)
     assert [len(ep) for ep in episodes] == [7, 5]
     assert stats.unpaired_images == 0 and stats.frames_without_command == 0
     assert stats.action_source == 'cmd_vel'
@@ -140,7 +141,8 @@ def test_unpaired_frames_dropped_and_counted(tmp_path):
                 late = stamp + 10_000_000
                 w.write('/odom', odometry_msg(late, (i, 0, 0), (0.1 * i, 0)), late)
             w.write('/cmd_vel', twist_msg(i, 0), stamp)
-    (ep,), stats = read_bag_with_stats(tmp_path / 'bag', BagTopics(max_pair_gap_s=0.02))
+    (ep,), stats = read_bag_with_stats(tmp_path / 'bag', BagTopics(max_pair_gap_s=0.02),
+                                       read_ground_truth=True)
     assert stats.unpaired_images == 1 and stats.frames_kept == 5
     np.testing.assert_array_equal(ep.images[:, 0, 0, 0], [0, 1, 2, 4, 5])
     np.testing.assert_allclose(ep.odom_pose[:, 0], [0, 1, 2, 4, 5])

@@ -28,7 +28,7 @@ def test_collect_bag_reads_back_to_the_simulated_episodes(tmp_path, capsys):
     assert 'wrote 2 episodes' in capsys.readouterr().out
     assert list(out.glob('*.mcap'))
 
-    episodes = read_bag(out)
+    episodes = read_bag(out, read_ground_truth=True)
     expected = generate_episodes(2, 10, seed=3, layout='two_rooms',
                                  sim_config=SimConfig(layout='two_rooms', image_width=32,
                                                       image_height=32))

@@ -23,8 +23,8 @@ from agent_node.cli import main as cli_main
 from world_model.evaluation import metrics
 from world_model.export.manifest import manifest_sha256
 
-REQUIRED_KEYS = ('latent_error_ratio', 'latent_error_ratio_at_8', 'pose_r2', 'embedding_std',
-                 'effective_rank', 'counts', 'model', 'command', 'pose_r2_components',
+REQUIRED_KEYS = ('latent_error_ratio', 'latent_error_ratio_at_8', 'embedding_std',
+                 'effective_rank', 'counts', 'model', 'command', 'relative_pose',
                  'pose_delta_position_error_m', 'pose_delta_yaw_error_rad')
 
 
@@ -55,7 +55,18 @@ def test_evaluate_writes_the_report_and_plots(model_dir, bag, tmp_path):
     assert report['counts'] == {'bags': 1, 'episodes': 2, 'episodes_used': 2, 'frames': 40,
                                 'rollout_starts': 2 * (20 - 8 - 1)}
     assert report['pose_source'] == 'ground_truth'
-    assert set(report['pose_r2_components']) == {'x', 'y', 'cos_yaw', 'sin_yaw'}
+    relpose = report['relative_pose']
+    assert relpose['label_source'] == 'odometry' and relpose['pairs'] == 4 * 40
+    assert len(relpose['bins']) == 16
+    assert relpose['bins'][0]['distance_m'] == [0.0, 0.25]
+    assert relpose['bins'][0]['heading_deg'] == [0.0, 15.0]
+    assert sum(b['count'] for b in relpose['bins']) > 0
+    for b in relpose['bins']:
+        assert set(b) == {'distance_m', 'heading_deg', 'count', 'position_error_median_m',
+                          'heading_error_median_deg', 'sigma_position_median_m',
+                          'sigma_heading_median_deg'}
+        if b['count']:
+            assert b['sigma_position_median_m'] > 0 and b['position_error_median_m'] >= 0
     assert report['embedding_std'] > 0 and 1.0 <= report['effective_rank'] <= 16
     assert report['model']['manifest_sha256'] == manifest_sha256(model_dir)
     assert report['model']['providers'][-1] == 'CPUExecutionProvider'
@@ -97,21 +108,38 @@ def test_a_tampered_model_is_not_evaluated(model_dir, bag, tmp_path, capsys):
     import shutil
 
     copy = shutil.copytree(model_dir, tmp_path / 'model')
-    (copy / 'place.onnx').write_bytes(b'not a model')
+    (copy / 'relpose.onnx').write_bytes(b'not a model')
     rc, _ = _evaluate(copy, bag, tmp_path / 'r.json')
     assert rc == 1
-    assert 'place.onnx' in capsys.readouterr().err
+    assert 'relpose.onnx' in capsys.readouterr().err
 
 
 # ---- metrics -----------------------------------------------------------------------------
 
 def test_r2_is_one_for_perfect_and_zero_for_the_mean():
     rng = np.random.default_rng(0)
-    poses = np.column_stack([rng.normal(size=50), rng.normal(size=50),
-                             rng.uniform(-np.pi, np.pi, 50)])
-    assert metrics.pose_r2(poses, poses)['mean'] == pytest.approx(1.0)
+    poses = np.column_stack([rng.normal(size=50), rng.normal(size=50)])
+    assert metrics.r2_score(poses, poses) == pytest.approx([1.0, 1.0])
     mean_pred = np.tile(poses.mean(axis=0), (50, 1))
-    assert metrics.r2_score(mean_pred[:, :2], poses[:, :2]) == pytest.approx([0.0, 0.0])
+    assert metrics.r2_score(mean_pred, poses) == pytest.approx([0.0, 0.0])
+
+
+def test_relpose_bins_group_pairs_by_distance_and_heading():
+    labels = np.array([[0.1, 0.0, 0.1], [0.3, 0.0, 0.0], [0.0, 1.5, np.pi / 2 + 0.1],
+                       [3.0, 0.0, 0.0]])
+    pred = labels + [0.05, 0.0, np.radians(2.0)]
+    sigma = np.full((4, 3), 0.1)
+    bins = {(tuple(b['distance_m']), tuple(b['heading_deg'])): b
+            for b in metrics.relpose_bins(pred, sigma, labels)}
+    assert sum(b['count'] for b in bins.values()) == 3  # 3 m is beyond the last bin
+    near = bins[((0.0, 0.25), (0.0, 15.0))]
+    assert near['count'] == 1
+    assert near['position_error_median_m'] == pytest.approx(0.05)
+    assert near['heading_error_median_deg'] == pytest.approx(2.0)
+    assert near['sigma_position_median_m'] == pytest.approx(np.hypot(0.1, 0.1))
+    assert bins[((1.0, 2.0), (90.0, 180.0))]['count'] == 1
+    assert np.isnan(bins[((0.5, 1.0), (0.0, 15.0))]['position_error_median_m'])
+    assert 'pos err m' in metrics.relpose_table(list(bins.values()))
 
 
 def test_effective_rank_and_std_detect_collapse():

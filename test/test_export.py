@@ -105,8 +105,8 @@ def exported(run_dir, parity_bag, tmp_path_factory):
 
 
 def test_export_writes_every_file_with_a_matching_manifest(exported):
-    names = {'encoder.onnx', 'predictor.onnx', 'place.onnx', 'encoder.int8.onnx',
-             'predictor.int8.onnx', 'model_config.json'}
+    names = {'encoder.onnx', 'predictor.onnx', 'relpose.onnx', 'encoder.int8.onnx',
+             'predictor.int8.onnx', 'relpose.int8.onnx', 'model_config.json'}
     assert {p.name for p in exported.iterdir()} == names | {'manifest.json'}
     manifest = json.loads((exported / 'manifest.json').read_text())
     assert set(manifest['files']) == names
@@ -120,11 +120,11 @@ def test_export_reports_fp32_parity_within_tolerance_and_int8_error(exported, pa
     report = json.loads((exported / 'manifest.json').read_text())['export']
     assert report['source'] == f'bag {parity_bag}'
     assert report['frames'] == 24
-    for name in ('encoder.onnx', 'predictor.onnx', 'place.onnx'):
+    for name in ('encoder.onnx', 'predictor.onnx', 'relpose.onnx'):
         for output, err in report['parity'][name].items():
             assert err['max_abs_error'] <= PARITY_TOLERANCE, (name, output)
             assert err['reference_max_abs'] > 0.0
-    for name in ('encoder.int8.onnx', 'predictor.int8.onnx'):
+    for name in ('encoder.int8.onnx', 'predictor.int8.onnx', 'relpose.int8.onnx'):
         errors = [e['max_abs_error'] for e in report['parity'][name].values()]
         assert all(np.isfinite(errors)) and max(errors) > 0.0  # quantisation is not lossless
 
@@ -160,11 +160,20 @@ def test_onnx_matches_torch_on_held_out_frames(exported, run_dir, parity_bag):
     assert np.abs(logit - t_logit.numpy()).max() <= PARITY_TOLERANCE
     assert logit.shape == (10, 1) and delta.shape == (10, 3)
 
+    relpose = ort.InferenceSession(str(exported / 'relpose.onnx'))
+    pose, log_std = relpose.run(['relpose', 'relpose_log_std'],
+                                {'latent_a': latents[:24], 'latent_b': latents[24:]})
+    with torch.no_grad():
+        t_pose, t_log_std = model.relpose_head(torch.from_numpy(latents[:24]),
+                                               torch.from_numpy(latents[24:]))
+    assert np.abs(pose - t_pose.numpy()).max() <= PARITY_TOLERANCE
+    assert np.abs(log_std - t_log_std.numpy()).max() <= PARITY_TOLERANCE
+
 
 def test_metadata_is_embedded_in_every_onnx_file(exported):
     expected_role = {'encoder.onnx': 'encoder', 'predictor.onnx': 'predictor',
-                     'place.onnx': 'place', 'encoder.int8.onnx': 'encoder',
-                     'predictor.int8.onnx': 'predictor'}
+                     'relpose.onnx': 'relpose', 'encoder.int8.onnx': 'encoder',
+                     'predictor.int8.onnx': 'predictor', 'relpose.int8.onnx': 'relpose'}
     for name, role in expected_role.items():
         props = {p.key: json.loads(p.value) for p in onnx.load(exported / name).metadata_props}
         assert props['role'] == role
@@ -182,10 +191,12 @@ def test_metadata_is_embedded_in_every_onnx_file(exported):
 
 
 def test_export_has_a_dynamic_batch_axis(exported):
-    session = ort.InferenceSession(str(exported / 'place.onnx'))
+    session = ort.InferenceSession(str(exported / 'relpose.onnx'))
     for batch in (1, 7):
-        out = session.run(None, {'latent': np.zeros((batch, 16), np.float32)})[0]
-        assert out.shape == (batch, 4)
+        zeros = np.zeros((batch, 16), np.float32)
+        pose, log_std = session.run(['relpose', 'relpose_log_std'],
+                                    {'latent_a': zeros, 'latent_b': zeros})
+        assert pose.shape == log_std.shape == (batch, 3)
     assert isinstance(session.get_inputs()[0].shape[0], str)
 
 
@@ -222,6 +233,18 @@ def test_export_of_a_missing_run_names_it(tmp_path, capsys):
 def test_fp16_is_not_offered():
     with pytest.raises(SystemExit):
         cli_main(['export', '--run', 'r', '--out', 'm', '--fp16'])
+
+
+def test_the_metadata_records_the_topics_training_read(tmp_path):
+    run = make_run_dir(tmp_path / 'run')
+    topics = {'image': '/camera/image_raw', 'odom': '/odom', 'cmd_vel': '/cmd_vel'}
+    (run / 'data_settings.json').write_text(json.dumps({'training_topics': topics}))
+    export_run(run, tmp_path / 'model', log=lambda *_: None)
+    props = {p.key: json.loads(p.value)
+             for p in onnx.load(tmp_path / 'model' / 'relpose.onnx').metadata_props}
+    assert props['training_topics'] == topics
+    manifest = json.loads((tmp_path / 'model' / 'manifest.json').read_text())
+    assert manifest['training_topics'] == topics
 
 
 def test_the_embedded_data_fingerprint_is_one_line_without_local_paths(tmp_path):

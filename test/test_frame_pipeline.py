@@ -158,15 +158,15 @@ def test_every_frame_writes_the_history_and_keyframes_once_moved_far_enough(tmp_
         assert robot.frame().surprise is not None
 
 
-def test_a_goal_image_is_localised_with_place_and_the_odom_from_world_alignment():
+def test_a_goal_image_has_an_unknown_pose_and_is_scored_by_latent_distance():
     odom_from_world = np.array([0.5, -1.0, 0.4])
     pipeline, robot, model = pipeline_and_robot(odom_from_world=odom_from_world)
     goal_world = np.array([1.0, 0.0, 0.0])  # 1 m straight ahead
     assert robot.frame().goal_pose is None
     goal = pipeline.set_goal_image(model.image_at(goal_world))
-    assert goal.label == 'goal image'
+    assert goal.label == 'goal image' and goal.pose is None
     result = robot.frame()
-    np.testing.assert_allclose(result.goal_pose, compose(odom_from_world, goal_world), atol=1e-9)
+    assert result.goal_pose is None  # no world frame to localise it in
     # goal_dist: predicted latent vs goal latent, candidate by candidate
     predicted_world = compose(invert(odom_from_world), result.poses)
     expected = np.linalg.norm(np.apply_along_axis(embed, -1, predicted_world)
@@ -178,11 +178,6 @@ def test_a_goal_image_is_localised_with_place_and_the_odom_from_world_alignment(
                              result.uncertainty, result.collision, last_command=DRIVE)
     np.testing.assert_allclose(result.costs, costs)
     assert result.source == 'default' and result.highlighted == int(np.argmin(costs)) == 0
-
-    # a goal to the left: a left-turning candidate is highlighted
-    pipeline.set_goal_image(model.image_at(compose(robot.world, [0.3, 0.6, 1.5])))
-    left = robot.frame()
-    assert left.actions[left.highlighted, 0, 1] > 0
 
 
 
@@ -257,8 +252,8 @@ def test_parameter_changes_apply_to_the_running_pipeline():
     pipeline, robot, _ = pipeline_and_robot()
     robot.frame()
     pipeline.reconfigure(FramePipelineConfig(num_candidates=3, horizon=2, surprise_ema=0.5,
-                                             alignment_ema=0.3, odom_jump_m=0.0))
-    assert (pipeline.surprise.ema, pipeline.alignment.ema) == (0.5, 0.3)
+                                             odom_jump_m=0.0))
+    assert pipeline.surprise.ema == 0.5
     result = robot.frame(odom=robot.odom() + [5.0, 0.0, 0.0])
     assert result.actions.shape == (3, 2, 2)
     assert result.odom_jump is None  # odom_jump_m = 0 disables the test (turns stay small)
@@ -281,5 +276,5 @@ def test_the_pipeline_runs_a_really_exported_model(tmp_path):
     pipeline.set_goal_image(rng.integers(0, 256, (40, 48, 3), np.uint8))
     goal = pipeline.step(10**9 + 4 * PERIOD_NS, rng.integers(0, 256, (40, 48, 3), np.uint8),
                          (0.12, 0.0, 0.0), DRIVE, None, 0.0)
-    assert np.isfinite(goal.goal_dist).all() and np.isfinite(goal.goal_pose).all()
+    assert np.isfinite(goal.goal_dist).all() and goal.goal_pose is None
     assert 0 <= goal.highlighted < 6

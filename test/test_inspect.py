@@ -102,7 +102,7 @@ def test_inspect_says_what_simulator_truth_in_a_bag_is_used_for(tmp_path, capsys
     capsys.readouterr()
     assert cli_main(['inspect', str(bag)]) == 0
     out = capsys.readouterr().out
-    assert "ground truth: present (simulator truth: the place probe's labels use it" in out
+    assert 'ground truth: present (simulator truth: evaluate scores rollouts with it' in out
 
 
 def test_a_robot_s_own_topic_names_are_flags_of_inspect_train_and_evaluate(tmp_path, capsys):

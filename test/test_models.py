@@ -41,7 +41,9 @@ def test_submodules_and_shapes(model):
         z_next = model.predictor(z_hist, torch.zeros(3, 2), torch.zeros(3, 2))
         assert z_next.shape == (3, 32)
         assert model.pose_delta_probe(z, z_next).shape == (3, 3)
-        assert model.place_probe(z).shape == (3, 4)
+        pose, log_std = model.relpose_head(z, z_next)
+        assert pose.shape == log_std.shape == (3, 3)
+        assert (pose[:, 2].abs() <= torch.pi).all() and torch.isfinite(log_std).all()
         assert model.collision_probe(z).shape == (3, 1)
 
 

@@ -20,7 +20,6 @@ from world_model.geometry import compose
 from world_model.online import (
     Frame,
     LatentTimeline,
-    OdomWorldAlignment,
     SurpriseMeter,
     moving,
     odometry_jumped,
@@ -89,34 +88,3 @@ def test_default_candidates_start_with_the_planning_set_then_fan_out():
     assert np.abs(fan[..., 1]).max() <= 1.0 and (fan[..., 0] >= 0).all()
     assert len({tuple(c[0]) for c in fan}) > 32  # distinct futures, not copies
     assert fan_candidates(3, 4, 0.3, 1.0).shape == (3, 4, 2)
-
-
-def test_goal_image_pose_is_mapped_through_the_estimated_odom_from_world():
-    odom_from_world = np.array([0.5, -1.0, 0.4])
-    alignment = OdomWorldAlignment(ema=0.2)
-    assert alignment.odom_T_world() is None
-    for world in ([0.0, 0.0, 0.0], [1.0, 2.0, 0.3], [-1.0, 0.5, -2.0]):
-        alignment.update(compose(odom_from_world, np.array(world)), np.array(world))
-    np.testing.assert_allclose(alignment.odom_T_world(), odom_from_world, atol=1e-9)
-    goal_world = np.array([2.0, 1.0, 1.0])
-    np.testing.assert_allclose(compose(alignment.odom_T_world(), goal_world),
-                               compose(odom_from_world, goal_world), atol=1e-9)
-
-
-def test_alignment_averages_its_first_samples_equally_then_follows_drift():
-    rng = np.random.default_rng(1)
-    odom_from_world = np.array([0.5, -1.0, 0.0])
-    alignment = OdomWorldAlignment(ema=0.1)
-    noise = rng.normal(0.0, 0.1, (10, 2))  # place-probe errors of ten frames
-    for error in noise:
-        world = np.array([*rng.uniform(-1.5, 1.5, 2), 0.0])
-        alignment.update(compose(odom_from_world, world), world + [*error, 0.0])
-    # without rotation each sample is odom_from_world - error: the first ten count equally
-    np.testing.assert_allclose(alignment.odom_T_world()[:2],
-                               odom_from_world[:2] - noise.mean(axis=0), atol=1e-9)
-    # then an EMA: a shifted odometry frame (drift) is followed within a few 1 / ema
-    shifted = compose(odom_from_world, [0.3, 0.0, 0.2])
-    for _ in range(60):
-        world = np.array([*rng.uniform(-1.5, 1.5, 2), rng.uniform(-3, 3)])
-        alignment.update(compose(shifted, world), world)
-    np.testing.assert_allclose(alignment.odom_T_world(), shifted, atol=0.01)

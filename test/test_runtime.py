@@ -93,7 +93,7 @@ def test_refuses_a_tampered_file_it_would_not_even_load(copy_dir):
         OnnxWorldModel(copy_dir, providers=('cpu',), int8=False)
 
 
-@pytest.mark.parametrize('name', ['place.onnx', 'model_config.json', 'manifest.json'])
+@pytest.mark.parametrize('name', ['relpose.onnx', 'model_config.json', 'manifest.json'])
 def test_refuses_a_missing_file_naming_it(copy_dir, name):
     (copy_dir / name).unlink()
     with pytest.raises(ModelIntegrityError, match=re.escape(name) + '.*missing'):
@@ -134,15 +134,16 @@ def test_refuses_a_latent_dim_that_contradicts_the_graphs(copy_dir):
 
 
 def test_refuses_files_from_different_exports(copy_dir):
-    _rewrite_metadata(copy_dir, ['place.onnx'], export_time='1999-01-01T00:00:00+00:00')
-    with pytest.raises(ModelMetadataError, match=r'place\.onnx.*export_time.*different exports'):
+    _rewrite_metadata(copy_dir, ['relpose.onnx'], export_time='1999-01-01T00:00:00+00:00')
+    with pytest.raises(ModelMetadataError,
+                       match=r'relpose\.onnx.*export_time.*different exports'):
         OnnxWorldModel(copy_dir, providers=('cpu',))
 
 
 def test_refuses_a_file_renamed_to_another_role(copy_dir):
-    shutil.copyfile(copy_dir / 'place.onnx', copy_dir / 'encoder.onnx')
+    shutil.copyfile(copy_dir / 'relpose.onnx', copy_dir / 'encoder.onnx')
     mf.write_manifest(copy_dir)
-    with pytest.raises(ModelMetadataError, match=r"encoder\.onnx: metadata says role 'place'"):
+    with pytest.raises(ModelMetadataError, match=r"encoder\.onnx: metadata says role 'relpose'"):
         OnnxWorldModel(copy_dir, providers=('cpu',))
 
 
@@ -155,7 +156,7 @@ def test_unavailable_preferred_providers_are_reported(model_dir, caplog):
     assert 'CPUExecutionProvider' in wm.providers_in_use
     assert wm.unavailable_providers == ['TensorrtExecutionProvider', 'CUDAExecutionProvider']
     assert 'TensorrtExecutionProvider, CUDAExecutionProvider not available' in caplog.text
-    assert set(wm.providers_by_session) == {'encoder', 'predictor', 'place'}
+    assert set(wm.providers_by_session) == {'encoder', 'predictor', 'relpose'}
 
 
 def test_provider_preferences_resolve_against_what_is_available():
@@ -257,10 +258,28 @@ def test_encode_resizes_like_opencv_inter_area(wm):
         wm.encode(frame.astype(np.float32))
 
 
-def test_place_returns_wrapped_world_poses(wm):
-    poses = wm.place(wm.encode(np.zeros((3, 32, 32, 3), np.uint8)))
-    assert poses.shape == (3, 3)
-    assert np.all(np.abs(poses[:, 2]) <= np.pi)
+def test_relative_pose_returns_wrapped_poses_and_positive_sigmas(wm):
+    images = np.random.default_rng(3).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    z = wm.encode(images)
+    poses, sigma = wm.relative_pose(z, z[::-1])
+    assert poses.shape == sigma.shape == (3, 3)
+    assert poses.dtype == sigma.dtype == np.float64
+    assert np.all(np.abs(poses[:, 2]) <= np.pi) and np.all(sigma > 0)
+    # one latent (a stored keyframe) broadcasts against N queries, [D] or [1, D]
+    one, _ = wm.relative_pose(z[0], z)
+    np.testing.assert_allclose(one, wm.relative_pose(z[:1], z)[0])
+    np.testing.assert_allclose(wm.relative_pose(z, z[2])[0][0], poses[0], atol=1e-6)
+    with pytest.raises(ValueError, match='do not broadcast'):
+        wm.relative_pose(z[:2], z)
+
+
+def test_a_model_exported_with_the_place_probe_names_the_missing_relpose_role(copy_dir):
+    (copy_dir / 'relpose.onnx').rename(copy_dir / 'place.onnx')  # what models/default ships
+    mf.write_manifest(copy_dir)
+    with pytest.raises(ModelIntegrityError,
+                       match=r'relpose\.onnx is missing.*relpose role.*re-export.*make '
+                             r'default-model'):
+        OnnxWorldModel(copy_dir, providers=('cpu',))
 
 
 def test_bad_rollout_inputs_are_named(wm):

@@ -26,6 +26,7 @@ from world_model.envs import (
     build_layout,
     generate_episodes,
 )
+from world_model.geometry import relative
 
 SMALL = dict(image_width=16, image_height=16)
 NO_NOISE = dict(odom_linear_noise=0.0, odom_angular_noise=0.0, odom_scale_error=0.0,
@@ -111,9 +112,12 @@ def test_non_finite_and_out_of_range_commands_are_made_safe():
 def test_odometry_is_exact_without_noise_and_within_envelope_with_noise():
     actions = [(0.3, 0.2)] * 30
     with DiffDriveSim(SimConfig(**SMALL, **NO_NOISE)) as sim:
-        sim.reset(seed=0, pose=(-1.0, -1.0, 0.3))
+        start = sim.reset(seed=0, pose=(-1.0, -1.0, 0.3))
+        np.testing.assert_array_equal(start.odom_pose, (0.0, 0.0, 0.0))
         for s in drive(sim, actions):
-            np.testing.assert_allclose(s.odom_pose, s.true_pose, atol=1e-9)
+            # odometry is the true motion relative to the start pose
+            np.testing.assert_allclose(s.odom_pose, relative(start.true_pose, s.true_pose),
+                                       atol=1e-9)
     config = SimConfig(**SMALL)
     n, dt = len(actions), config.control_period
     # 4-sigma envelope: scale error over the distance, white speed noise, heading drift.
@@ -122,14 +126,14 @@ def test_odometry_is_exact_without_noise_and_within_envelope_with_noise():
     with DiffDriveSim(config) as sim:
         for seed in range(5):
             start = sim.reset(seed=seed, pose=(-1.0, -1.0, 0.3))
-            np.testing.assert_array_equal(start.odom_pose, start.true_pose)
+            np.testing.assert_array_equal(start.odom_pose, (0.0, 0.0, 0.0))
             steps = drive(sim, actions)
+            truth = relative(start.true_pose, steps[-1].true_pose)
             dist = sum(abs(s.true_twist[0]) * dt for s in steps)
             bound = (dist * (4 * config.odom_scale_error + heading)
                      + 4 * config.odom_linear_noise * dt * n ** 0.5)
-            error = np.linalg.norm(steps[-1].odom_pose[:2] - steps[-1].true_pose[:2])
-            yaw_error = abs(math.remainder(steps[-1].odom_pose[2] - steps[-1].true_pose[2],
-                                           2 * math.pi))
+            error = np.linalg.norm(steps[-1].odom_pose[:2] - truth[:2])
+            yaw_error = abs(math.remainder(steps[-1].odom_pose[2] - truth[2], 2 * math.pi))
             assert error < bound and yaw_error < heading
             errors.append(error)
     assert max(errors) > 1e-4  # noise is really applied

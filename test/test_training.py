@@ -187,13 +187,16 @@ def test_train_from_bag_then_resume_matches_uninterrupted(tiny_bag, tmp_path):
     rows = read_metrics(run)
     assert len(rows) == 1
     for column in ('train_loss', 'val_latent_error_ratio_at_1', 'val_latent_error_ratio_at_4',
-                   'val_embedding_std', 'val_effective_rank', 'val_place_r2'):
+                   'val_embedding_std', 'val_effective_rank',
+                   'val_relpose_position_error_median', 'val_relpose_heading_error_median_deg'):
         assert math.isfinite(float(rows[0][column])), column
     assert 'sha256 ' in (run / 'data_fingerprint.txt').read_text()
     # the robot-dependent settings were derived from the bag and recorded with their source
     settings = json.loads((run / 'data_settings.json').read_text())
     assert settings['sources'] == {'v_max': 'derived', 'omega_max': 'derived',
                                    'control_period': 'derived'}
+    assert settings['training_topics'] == {'image': '/camera/image_raw', 'odom': '/odom',
+                                           'cmd_vel': '/cmd_vel'}
     saved = json.loads((run / 'model_config.json').read_text())
     assert saved['v_max'] == settings['values']['v_max']
     assert json.loads((run / 'learnability.json').read_text())['horizon'] == 4
@@ -225,3 +228,37 @@ def test_train_rejects_bad_config_and_missing_bag(tiny_bag, tmp_path, capsys):
     assert cli_main(['train', '--data', str(tiny_bag), '--out', str(tmp_path / 'r3'),
                      '--resume']) == 1
     assert 'not a training run directory' in capsys.readouterr().err
+
+
+def test_relpose_pairs_stay_in_one_episode_and_are_mostly_near():
+    from world_model import geometry
+    from world_model.data.relpose_pairs import NEAR_DISTANCE, NEAR_YAW, sample_pairs
+
+    rng = np.random.default_rng(0)
+    t = np.arange(200)
+    # two episodes driving a circle of radius 2 m, each in its own odometry frame
+    poses = np.stack([2 * np.sin(0.03 * t), 2 - 2 * np.cos(0.03 * t), 0.03 * t], axis=1)
+    poses = np.concatenate([poses, poses + [5.0, 0.0, 0.0]])
+    poses[:, 2] = geometry.wrap_angle(poses[:, 2])
+    starts, ends = np.array([0, 200]), np.array([200, 400])
+    a, b, labels = sample_pairs(poses, starts, ends, 2000, rng, near_fraction=0.8)
+    assert len(a) == 2000
+    assert ((a < 200) == (b < 200)).all()  # never across episodes
+    np.testing.assert_allclose(labels, geometry.relative(poses[a], poses[b]), atol=1e-5)
+    near = (np.hypot(labels[:, 0], labels[:, 1]) <= NEAR_DISTANCE) & (
+        np.abs(labels[:, 2]) <= NEAR_YAW)
+    assert 0.8 <= near.mean() < 0.95  # the near draws plus random pairs that happen to be near
+    assert (~near).sum() > 100  # far pairs teach the uncertainty to grow
+
+
+def test_the_relpose_nll_wraps_the_yaw_residual_and_rewards_honest_sigma():
+    from world_model.training.losses import relpose_nll
+
+    target = torch.tensor([[0.0, 0.0, math.pi - 0.01]])
+    wrapped = torch.tensor([[0.0, 0.0, -math.pi + 0.01]])
+    log_std = torch.full((1, 3), -2.0)
+    assert relpose_nll((wrapped, log_std), target) < relpose_nll(
+        (torch.zeros(1, 3), log_std), target)
+    off = torch.tensor([[1.0, 0.0, 0.0]])  # 1 m wrong: a large sigma costs less than a small
+    assert relpose_nll((off, torch.zeros(1, 3)), torch.zeros(1, 3)) < relpose_nll(
+        (off, torch.full((1, 3), -3.0)), torch.zeros(1, 3))

@@ -14,7 +14,6 @@
 """Named goals and the latent memory survive a SIGKILL of world_model_node; goal images work; a
 corrupt memory file is kept aside and the node configures with an empty one."""
 
-import math
 import signal
 
 from lifecycle_msgs.msg import Transition
@@ -91,14 +90,14 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
         assert peer.wait_diagnostics(lambda v: v.get('errors.bad_goal') == '1') is not None
         assert peer.latest_diagnostics()['goal'] == 'home'
 
-        # a latched goal image replaces it; its pose comes from the place probe
+        # a latched goal image replaces it; its pose is unknown (no estimate is published), it
+        # is scored by latent distance
         peer.goal_image_pub.publish(rgb_image(peer.next_stamp(), seed=7))
         assert peer.wait_diagnostics(lambda v: v.get('goal') == 'goal image') is not None
+        peer.process_one()
         count = len(peer.received['goal_pose'])
-        assert peer.drive_until(lambda: len(peer.received['goal_pose']) > count)
-        estimate = peer.received['goal_pose'][-1].pose.position
-        assert math.isfinite(estimate.x) and math.isfinite(estimate.y)
         assert np.isfinite(decode_cloud(peer.process_one()).goal_dist).all()
+        assert len(peer.received['goal_pose']) == count
 
         # an empty goal name clears the goal: goal_dist is NaN again
         peer.goal_name_pub.publish(String(data=''))

@@ -77,7 +77,7 @@ class BagTopics:
     cmd_vel: str = param('/cmd_vel', help='command topic (Twist or TwistStamped); '
                          'absent: actions come from the odometry twist')
     ground_truth: str = param('/ground_truth/odom', help='simulator truth (nav_msgs/Odometry), '
-                              'optional')
+                              'optional; read for evaluation only')
     episode: str = param('/episode', help='episode markers (std_msgs/UInt32), optional')
     max_pair_gap_s: float = param(0.05, lo=0.0, hi=10.0,
                                   help='largest image/odometry stamp difference that pairs')
@@ -190,12 +190,13 @@ def _keep_image(out, msg, msgtype, log_ns, image_size, stats, topic):
 
 
 def _collect(reader, path, topics: BagTopics, present: dict, image_size, stats,
-             period_s: float | None = None) -> _Collected:
+             period_s: float | None = None, read_ground_truth: bool = False) -> _Collected:
     role = {}  # topic -> (role, msgtype)
     role[_absolute(topics.image)] = ('image', present[_absolute(topics.image)].msgtype)
     role[_absolute(topics.odom)] = ('odom', present[_absolute(topics.odom)].msgtype)
-    for name, kind in ((topics.cmd_vel, 'cmd'), (topics.ground_truth, 'gt'),
-                       (topics.episode, 'episode')):
+    # ground truth only when evaluation asks: training and export must not see it
+    truth = topics.ground_truth if read_ground_truth else ''
+    for name, kind in ((topics.cmd_vel, 'cmd'), (truth, 'gt'), (topics.episode, 'episode')):
         name = _absolute(name)
         if name and name in present and present[name].msgcount > 0:
             role[name] = (kind, present[name].msgtype)
@@ -285,10 +286,13 @@ def _body_twist(data: _Collected, setting: str, stats) -> np.ndarray:
 
 def read_bag_with_stats(path, topics: BagTopics | None = None,
                         image_size: tuple | None = None,
-                        period_s: float | None = None) -> tuple[list[Episode], BagReadStats]:
+                        period_s: float | None = None, read_ground_truth: bool = False
+                        ) -> tuple[list[Episode], BagReadStats]:
     """Episodes of one rosbag2 bag (directory, .mcap or .db3) and what was dropped on the way.
 
     period_s: resample the camera frames onto this control period first (None: every frame).
+    read_ground_truth: fill Episode.ground_truth from topics.ground_truth (evaluation only;
+    training, probes and export use odometry alone).
     """
     topics = validate(topics or BagTopics())
     if image_size is not None:
@@ -306,7 +310,8 @@ def read_bag_with_stats(path, topics: BagTopics | None = None,
                 state = 'has no messages on' if name in present else 'has no topic'
                 raise MissingTopicError(f'bag {path} {state} {name} ({what}); topics present: '
                                         f'{_topic_listing(present)}')
-        data = _collect(reader, path, topics, present, image_size, stats, period_s)
+        data = _collect(reader, path, topics, present, image_size, stats, period_s,
+                        read_ground_truth)
 
     odom_t, odom_pose, odom_twist = _sorted_stream(
         data.odom_stamps, data.odom_poses, _body_twist(data, topics.odom_twist_frame, stats))
@@ -359,9 +364,9 @@ def read_bag_with_stats(path, topics: BagTopics | None = None,
 
 
 def read_bag(path, topics: BagTopics | None = None, image_size: tuple | None = None,
-             period_s: float | None = None) -> list[Episode]:
+             period_s: float | None = None, read_ground_truth: bool = False) -> list[Episode]:
     """Episodes of one rosbag2 bag; dropped frames are logged as a warning."""
-    episodes, stats = read_bag_with_stats(path, topics, image_size, period_s)
+    episodes, stats = read_bag_with_stats(path, topics, image_size, period_s, read_ground_truth)
     dropped = stats.unpaired_images + stats.bad_images
     if dropped or stats.frames_without_command:
         _LOG.warning('bag %s: kept %d of %d frames (%d without odometry within the gap, %d '

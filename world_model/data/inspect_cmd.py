@@ -74,9 +74,9 @@ def format_bag(bag) -> list[str]:
                   _motion(bag.cmd_speed, bag.cmd_turn, bag.cmd_standstill_fraction)]
     if bag.missing:
         lines.append(f'  missing: {", ".join(bag.missing)}')
-    if bag.ground_truth:  # dataset.reference_poses: the place / motion labels prefer it
-        lines.append("  ground truth: present (simulator truth: the place probe's labels use it; "
-                     'a robot bag has none and trains from odometry)')
+    if bag.ground_truth:  # only evaluate reads it; training labels come from odometry
+        lines.append('  ground truth: present (simulator truth: evaluate scores rollouts with it; '
+                     'training reads odometry only)')
     else:
         lines.append('  ground truth: absent (labels from odometry)')
     return lines

@@ -52,7 +52,7 @@ class SimStep:
     """What the robot senses (image, odometry) and what the simulator knows (truth, contact)."""
 
     image: np.ndarray  # uint8 [H, W, 3] RGB from the forward camera
-    odom_pose: np.ndarray  # float64 (3,) x, y, yaw in the odometry frame (world at reset)
+    odom_pose: np.ndarray  # float64 (3,) x, y, yaw in the odometry frame ((0, 0, 0) at reset)
     odom_twist: np.ndarray  # float64 (2,) measured body-frame v, omega
     true_pose: np.ndarray  # float64 (3,) world frame
     true_twist: np.ndarray  # float64 (2,) true body-frame v, omega at the end of the step
@@ -132,7 +132,7 @@ class DiffDriveSim:
         else:
             pose = check_start_pose(self.layout, pose, cfg.robot_radius)
         self._pose = pose
-        self._odom = pose.copy()
+        self._odom = np.zeros(3)  # a robot base's odometry starts at zero at power-on
         self._twist = np.zeros(2)
         self._odom_twist = np.zeros(2)
         self._steps = 0

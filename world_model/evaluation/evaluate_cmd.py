@@ -16,8 +16,11 @@
 Runs the exported model through OnnxWorldModel (what the robot runs) on recorded episodes:
 - latent prediction: the k-step open-loop rollout of the recorded actions vs the encoder's latent
   of the true frame t+k, against the copy-last-latent baseline (error = mean L2 distance);
-- pose: the place probe (R2 of x, y, cos yaw, sin yaw) and the pose-delta probe integrated over
-  the rollout (position / yaw error after k steps), against ground truth (else odometry);
+- pose: the pose-delta probe integrated over the rollout (position / yaw error after k steps),
+  against ground truth (else odometry);
+- relative_pose: the relative-pose head on pairs of frames of one episode, labels from odometry
+  (never ground truth: what a robot would have), binned by the pair's distance and heading
+  difference (median errors, median predicted sigma, count);
 - collapse: embedding std and effective rank of the encoded frames;
 - learnability: ratio@horizon with a 95% interval over episodes, and one line that says whether
   the model beats copy-last and, if not, the likeliest causes (evaluation.learnability).
@@ -161,8 +164,9 @@ def _load_episodes(paths, image_size: int, period_s: float | None = None, topics
 
     episodes = []
     for path in paths:
+        # ground truth, where a simulator bag has it, only scores the rollout poses
         for i, episode in enumerate(read_bag(path, topics, image_size=(image_size, image_size),
-                                             period_s=period_s)):
+                                             period_s=period_s, read_ground_truth=True)):
             episodes.append((f'{pathlib.Path(path).name}#{i}', episode))
     return episodes
 
@@ -188,7 +192,7 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
                          f'(episode lengths: {[len(e) for _, e in episodes]})')
     acc = _Accumulator(horizon)
     episode_model, episode_copy = [], []
-    all_latents, all_places, all_poses, per_episode = [], [], [], {}
+    all_latents, per_episode = [], {}
     pose_source = 'ground_truth'
     for name, episode in tqdm(usable, desc='evaluate', unit='episode', disable=not progress):
         latents = encode_episode(wm, episode)
@@ -201,12 +205,11 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
         episode_model.append(one.model[-1])
         episode_copy.append(one.copy_last[-1])
         all_latents.append(latents)
-        all_places.append(wm.place(latents))
-        all_poses.append(poses)
         per_episode[name] = (episode, latents, poses)
+    relpose = relative_pose_report(wm, [(per_episode[n][0], per_episode[n][1])
+                                        for n in per_episode])
     latents = np.concatenate(all_latents)
     ratios = metrics.error_ratios(acc.model, acc.copy_last)
-    r2 = metrics.pose_r2(np.concatenate(all_places), np.concatenate(all_poses))
 
     report_path = pathlib.Path(report_path)
     report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,8 +236,7 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
         'latent_error_copy_last': (acc.copy_last / acc.count).tolist(),
         'latent_error_definition': 'mean L2 distance to the encoder latent of the true frame '
                                    't+k; copy-last predicts the latent at t',
-        'pose_r2': r2['mean'],
-        'pose_r2_components': {k: v for k, v in r2.items() if k != 'mean'},
+        'relative_pose': relpose,
         'pose_source': pose_source,
         'pose_delta_position_error_m': (acc.position / acc.count).tolist(),
         'pose_delta_yaw_error_rad': (acc.yaw / acc.count).tolist(),
@@ -258,6 +260,30 @@ def evaluate(model_dir, bags, report_path, horizon: int = 8, int8: bool = False,
     }
     report_path.write_text(json.dumps(report, indent=2) + '\n', encoding='utf-8')
     return report
+
+
+def relative_pose_report(wm, episodes, pairs_per_frame: int = 4, seed: int = 0) -> dict:
+    """The relative-pose head on pairs inside each (episode, latents): half near pairs (as at
+    run time), half any two frames; labels from odometry."""
+    from world_model.data.relpose_pairs import sample_pairs
+
+    rng = np.random.default_rng(seed)
+    preds, sigmas, labels = [], [], []
+    for episode, latents in episodes:
+        poses = np.asarray(episode.odom_pose, np.float64)
+        a, b, label = sample_pairs(poses, np.array([0]), np.array([len(poses)]),
+                                   pairs_per_frame * len(poses), rng, near_fraction=0.5)
+        for i in range(0, len(a), ROLLOUT_BATCH):
+            pose, sigma = wm.relative_pose(latents[a[i:i + ROLLOUT_BATCH]],
+                                           latents[b[i:i + ROLLOUT_BATCH]])
+            preds.append(pose)
+            sigmas.append(sigma)
+        labels.append(label)
+    if not preds:
+        return {'pairs': 0, 'bins': []}
+    pred, sigma, label = (np.concatenate(x) for x in (preds, sigmas, labels))
+    return {'pairs': int(len(label)), 'label_source': 'odometry',
+            'bins': metrics.relpose_bins(pred, sigma, label)}
 
 
 def _causes(wm, episodes, latents) -> list:
@@ -288,7 +314,8 @@ def run(args) -> int:
     except (ModelIntegrityError, ValueError, FileNotFoundError) as exc:
         print(f'jepa-agent evaluate: {exc}', file=sys.stderr)
         return 1
-    keys = ('latent_error_ratio_at_8', 'pose_r2', 'embedding_std', 'effective_rank')
+    keys = ('latent_error_ratio_at_8', 'embedding_std', 'effective_rank')
     print(json.dumps({k: report[k] for k in keys} | {'report': str(args.report)}, indent=2))
+    print(metrics.relpose_table(report['relative_pose']['bins']))
     print(report['learnability']['line'])
     return 0

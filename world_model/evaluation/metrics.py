@@ -18,6 +18,8 @@ embedding_std and effective_rank use the same definitions as world_model.trainin
 
 import numpy as np
 
+from world_model import geometry
+
 
 def reference_poses(episode) -> np.ndarray:
     """[T, 3] ground truth where present and finite, else odometry (as training labels it)."""
@@ -29,6 +31,55 @@ def reference_poses(episode) -> np.ndarray:
     return poses
 
 
+DISTANCE_BINS_M = (0.0, 0.25, 0.5, 1.0, 2.0)
+HEADING_BINS_DEG = (0.0, 15.0, 45.0, 90.0, 180.0)
+
+
+def relpose_bins(pred, sigma, labels) -> list:
+    """Relative-pose errors binned by the pair's true distance and heading difference.
+
+    pred / labels [N, 3] (dx, dy, dyaw), sigma [N, 3] predicted std. One dict per (distance,
+    heading) bin: median position error [m], heading error [deg], predicted position sigma [m]
+    (norm of the x, y stds) and heading sigma [deg], count. Pairs beyond the last distance bin
+    are left out.
+    """
+    pred, sigma, labels = (np.asarray(a, np.float64) for a in (pred, sigma, labels))
+    distance = np.hypot(labels[:, 0], labels[:, 1])
+    heading = np.degrees(np.abs(geometry.wrap_angle(labels[:, 2])))
+    position_error = np.hypot(*(pred[:, :2] - labels[:, :2]).T)
+    heading_error = np.degrees(np.abs(geometry.wrap_angle(pred[:, 2] - labels[:, 2])))
+    out = []
+    for d_lo, d_hi in zip(DISTANCE_BINS_M[:-1], DISTANCE_BINS_M[1:]):
+        for h_lo, h_hi in zip(HEADING_BINS_DEG[:-1], HEADING_BINS_DEG[1:]):
+            inside = ((distance >= d_lo) & (distance < d_hi) & (heading >= h_lo)
+                      & (heading <= h_hi if h_hi == HEADING_BINS_DEG[-1] else heading < h_hi))
+            n = int(inside.sum())
+
+            def median(values, keep=inside, n=n):
+                return float(np.median(values[keep])) if n else float('nan')
+
+            out.append({'distance_m': [d_lo, d_hi], 'heading_deg': [h_lo, h_hi], 'count': n,
+                        'position_error_median_m': median(position_error),
+                        'heading_error_median_deg': median(heading_error),
+                        'sigma_position_median_m': median(np.hypot(sigma[:, 0], sigma[:, 1])),
+                        'sigma_heading_median_deg': median(np.degrees(sigma[:, 2]))})
+    return out
+
+
+def relpose_table(bins: list) -> str:
+    """The bins of relpose_bins as a printed table."""
+    lines = ['relative pose (held-out pairs of one episode, odometry labels):',
+             f'{"distance m":>11} {"heading deg":>11} {"count":>6} {"pos err m":>9} '
+             f'{"yaw err deg":>11} {"sigma m":>8} {"sigma deg":>9}']
+    for b in bins:
+        d, h = b['distance_m'], b['heading_deg']
+        lines.append(f'{d[0]:>5.2f}-{d[1]:<5.2f} {h[0]:>5.0f}-{h[1]:<5.0f} {b["count"]:>6d} '
+                     f'{b["position_error_median_m"]:>9.3f} '
+                     f'{b["heading_error_median_deg"]:>11.1f} '
+                     f'{b["sigma_position_median_m"]:>8.3f} {b["sigma_heading_median_deg"]:>9.1f}')
+    return '\n'.join(lines)
+
+
 def r2_score(pred, target) -> np.ndarray:
     """Coefficient of determination per column of [N, C] arrays (NaN for a constant target)."""
     pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
@@ -36,18 +87,6 @@ def r2_score(pred, target) -> np.ndarray:
     ss_tot = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
     with np.errstate(divide='ignore', invalid='ignore'):
         return np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
-
-
-def pose_r2(pred_pose, true_pose) -> dict:
-    """R2 of (x, y, cos yaw, sin yaw) for [N, 3] poses; 'mean' averages the four components."""
-    def features(p):
-        p = np.asarray(p, np.float64)
-        return np.stack([p[:, 0], p[:, 1], np.cos(p[:, 2]), np.sin(p[:, 2])], axis=1)
-
-    scores = r2_score(features(pred_pose), features(true_pose))
-    out = {name: float(s) for name, s in zip(('x', 'y', 'cos_yaw', 'sin_yaw'), scores)}
-    out['mean'] = float(np.nanmean(scores)) if np.isfinite(scores).any() else float('nan')
-    return out
 
 
 def mean_l2(a, b) -> float:

@@ -11,4 +11,4 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""ONNX export of a training run: encoder / predictor / place models, metadata and manifest."""
+"""ONNX export of a training run: encoder / predictor / relpose models, metadata and manifest."""

@@ -13,7 +13,7 @@
 # limitations under the License.
 """`jepa-agent export --run RUN_DIR --out MODEL_DIR [--int8] [--parity-data BAG]`.
 
-Writes encoder.onnx, predictor.onnx, place.onnx (and *.int8.onnx with --int8), model_config.json
+Writes encoder.onnx, predictor.onnx, relpose.onnx (and *.int8.onnx with --int8), model_config.json
 and manifest.json into MODEL_DIR. The directory only appears once every check passed: FP32
 parity with torch on real frames, then a load through the verified runtime.
 """
@@ -104,7 +104,8 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
     log(f'[1/4] loaded {run_dir} (image {cfg.image_size}px, latent {cfg.latent_dim}, history '
         f'{cfg.history_length})')
     metadata = meta.build_metadata(cfg, meta.data_fingerprint(run_dir),
-                                   settings=meta.data_settings(run_dir))
+                                   settings=meta.data_settings(run_dir),
+                                   topics=meta.training_topics(run_dir))
     parity = parity_inputs(cfg.image_size, parity_data)
     log(f'[2/4] parity inputs: {len(parity.images)} frames from {parity.source}')
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,8 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
         mf.write_manifest(staging, extra={'export': report, 'run_dir': str(run_dir.resolve()),
                                           'git_commit': metadata['git_commit'],
                                           'data_fingerprint': metadata['data_fingerprint'],
-                                          'data_settings': metadata.get('data_settings')})
+                                          'data_settings': metadata.get('data_settings'),
+                                          'training_topics': metadata.get('training_topics')})
         # the shipped directory must load through the same checks the robot applies
         wm = OnnxWorldModel(staging, providers=('cpu',), threads=1, int8=int8, warmup=False)
         log(f'[4/4] verified through the runtime ({", ".join(wm.providers_in_use)})')

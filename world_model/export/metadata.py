@@ -26,10 +26,12 @@ import subprocess
 FORMAT_VERSION = 1
 COLOUR_ORDER = 'RGB'
 RESIZE = 'cv2.resize(interpolation=cv2.INTER_AREA)'
-ROLES = ('encoder', 'predictor', 'place')
+ROLES = ('encoder', 'predictor', 'relpose')
 BATCH = 'batch'  # name of the dynamic batch axis in every exported graph
-FP32_FILES = {'encoder': 'encoder.onnx', 'predictor': 'predictor.onnx', 'place': 'place.onnx'}
-INT8_FILES = {'encoder': 'encoder.int8.onnx', 'predictor': 'predictor.int8.onnx'}
+FP32_FILES = {'encoder': 'encoder.onnx', 'predictor': 'predictor.onnx',
+              'relpose': 'relpose.onnx'}
+INT8_FILES = {'encoder': 'encoder.int8.onnx', 'predictor': 'predictor.int8.onnx',
+              'relpose': 'relpose.int8.onnx'}
 
 
 def git_commit(where=None) -> str:
@@ -63,12 +65,21 @@ def data_settings(run_dir) -> dict | None:
     return {k: report[k] for k in ('values', 'sources', 'notes') if k in report}
 
 
+def training_topics(run_dir) -> dict | None:
+    """{'image', 'odom', 'cmd_vel': topic} that training read ('' cmd_vel: actions from the
+    odometry twist), from RUN_DIR/data_settings.json; None for runs that predate it."""
+    path = pathlib.Path(run_dir) / 'data_settings.json'
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding='utf-8')).get('training_topics')
+
+
 def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | None = None,
-                   settings: dict | None = None) -> dict:
+                   settings: dict | None = None, topics: dict | None = None) -> dict:
     """The metadata shared by all files of one export (model_config: a ModelConfig).
 
-    settings (data_settings()): where the robot-dependent values came from; optional, so models
-    exported before it existed still load.
+    settings (data_settings()): where the robot-dependent values came from; topics
+    (training_topics()): what training read. Both optional, so older models still load.
     """
     cfg = model_config
     size = int(cfg.image_size)
@@ -90,7 +101,7 @@ def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | Non
                     'low': [-cfg.v_max, -cfg.omega_max], 'high': [cfg.v_max, cfg.omega_max]},
         'control_period': float(cfg.control_period),
         'pose_delta': 'body-frame (dx, dy, dyaw) from latent_history[-1] to next_latent',
-        'place': 'world-frame (x, y, cos yaw, sin yaw)',
+        'relpose': "view b's pose (dx, dy, dyaw) in view a's frame, log std of each",
         'data_fingerprint': fingerprint,
         'git_commit': commit if commit is not None else git_commit(),
         'export_time': datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -98,6 +109,8 @@ def build_metadata(model_config, fingerprint: str = 'unknown', commit: str | Non
     }
     if settings is not None:
         out['data_settings'] = settings
+    if topics is not None:
+        out['training_topics'] = topics
     return out
 
 
@@ -115,8 +128,9 @@ def expected_io(role: str, metadata: dict) -> dict:
                            'action': (f32, [BATCH, 2])},
                 'outputs': {'next_latent': (f32, [BATCH, d]), 'pose_delta': (f32, [BATCH, 3]),
                             'collision_logit': (f32, [BATCH, 1])}}
-    if role == 'place':
-        return {'inputs': {'latent': (f32, [BATCH, d])}, 'outputs': {'place': (f32, [BATCH, 4])}}
+    if role == 'relpose':
+        return {'inputs': {'latent_a': (f32, [BATCH, d]), 'latent_b': (f32, [BATCH, d])},
+                'outputs': {'relpose': (f32, [BATCH, 3]), 'relpose_log_std': (f32, [BATCH, 3])}}
     raise ValueError(f'unknown model role {role!r}: allowed {ROLES}')
 
 

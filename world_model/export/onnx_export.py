@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Export a JEPAWorldModel to ONNX (encoder, predictor step, place probe) and prove parity.
+"""Export a JEPAWorldModel to ONNX (encoder, predictor step, relative-pose head) and prove parity.
 
 predictor.onnx fuses the predictor with the pose-delta and collision probes, so one onnxruntime
 call per rollout step yields the next latent, the motion and the contact logit for all candidates.
@@ -135,14 +135,18 @@ def torch_reference(model, parity: ParityInputs) -> dict:
         hist = _history(latent, model.config.history_length).astype(np.float32)
         step = PredictorStep(model)(torch.from_numpy(hist), torch.from_numpy(parity.proprio),
                                     torch.from_numpy(parity.actions))
-        place = model.place_probe(torch.from_numpy(latent)).numpy()
+        # pairs of different frames: a view and the one a few frames later
+        latent_b = np.roll(latent, -3, axis=0)
+        relpose, log_std = (t.numpy() for t in model.relpose_head(
+            torch.from_numpy(latent), torch.from_numpy(latent_b)))
     return {
         'encoder': ({'images': parity.images}, {'latent': latent}),
         'predictor': ({'latent_history': hist, 'proprio': parity.proprio,
                        'action': parity.actions},
                       {'next_latent': step[0].numpy(), 'pose_delta': step[1].numpy(),
                        'collision_logit': step[2].numpy()}),
-        'place': ({'latent': latent}, {'place': place}),
+        'relpose': ({'latent_a': latent, 'latent_b': latent_b},
+                    {'relpose': relpose, 'relpose_log_std': log_std}),
     }
 
 
@@ -180,7 +184,8 @@ def export_model(model, out_dir, metadata: dict, parity: ParityInputs, int8: boo
         'predictor': (PredictorStep(model), (torch.randn(2, hh, dim, generator=gen),
                                              torch.randn(2, 2, generator=gen),
                                              torch.randn(2, 2, generator=gen))),
-        'place': (model.place_probe, (torch.randn(2, dim, generator=gen),)),
+        'relpose': (model.relpose_head, (torch.randn(2, dim, generator=gen),
+                                         torch.randn(2, dim, generator=gen))),
     }
     with torch.no_grad():
         for role, (module, args) in examples.items():

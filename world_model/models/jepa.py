@@ -28,14 +28,14 @@ from world_model.config import from_dict, to_dict
 from world_model.models.encoder import Encoder
 from world_model.models.model_config import ModelConfig
 from world_model.models.predictor import Predictor
-from world_model.models.probes import CollisionProbe, PlaceProbe, PoseDeltaProbe
+from world_model.models.probes import CollisionProbe, PoseDeltaProbe, RelativePoseHead
 
 MODEL_CONFIG_FILE = 'model_config.json'
 CHECKPOINT_FILE = 'checkpoint.safetensors'
 
 
 class JEPAWorldModel(nn.Module):
-    """encoder, predictor, pose_delta_probe, place_probe, collision_probe (see architecture.md)."""
+    """encoder, predictor, pose_delta_probe, relpose_head, collision_probe (architecture.md)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -43,7 +43,7 @@ class JEPAWorldModel(nn.Module):
         self.encoder = Encoder(cfg)
         self.predictor = Predictor(cfg)
         self.pose_delta_probe = PoseDeltaProbe(cfg)
-        self.place_probe = PlaceProbe(cfg)
+        self.relpose_head = RelativePoseHead(cfg)
         self.collision_probe = CollisionProbe(cfg)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:

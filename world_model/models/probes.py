@@ -14,8 +14,9 @@
 """Readout heads trained on DETACHED latents: they never shape the representation.
 
 pose_delta_probe turns a predicted latent transition into body-frame motion (so a planner can
-integrate poses and check constraints); place_probe reads the world pose; collision_probe the
-contact probability.
+integrate poses and check constraints); relpose_head reads where one view was taken relative to
+another (with an uncertainty, large when the views do not overlap); collision_probe the contact
+probability.
 """
 
 import torch
@@ -46,15 +47,25 @@ class PoseDeltaProbe(nn.Module):
         return self.mlp(x) * self.out_scale
 
 
-class PlaceProbe(nn.Module):
-    """z [B, D] -> world pose (x, y, cos yaw, sin yaw) [B, 4]."""
+class RelativePoseHead(nn.Module):
+    """(z_a [B, D], z_b [B, D]) -> (view b's pose in view a's frame (dx, dy, dyaw) [B, 3],
+    log std of each component [B, 3]).
+
+    The yaw is read from a (sin, cos) pair so that it never wraps inside the network.
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.mlp = probe_mlp(cfg.latent_dim, cfg.probe_width, 4)
+        # outputs: dx, dy, sin dyaw, cos dyaw, log std (dx, dy, dyaw)
+        self.mlp = probe_mlp(3 * cfg.latent_dim, cfg.probe_width, 7)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mlp(z)
+    def forward(self, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.mlp(torch.cat([z_a, z_b, z_b - z_a], dim=-1))
+        yaw = torch.atan2(out[:, 2], out[:, 3])
+        pose = torch.stack([out[:, 0], out[:, 1], yaw], dim=-1)
+        # bounded so that exp() stays finite in float32 and the NLL cannot run away
+        log_std = out[:, 4:7].clamp(-7.0, 3.0)
+        return pose, log_std
 
 
 class CollisionProbe(nn.Module):

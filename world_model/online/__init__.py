@@ -18,7 +18,6 @@
 - LatentTimeline: recent latents by stamp, sampled into predictor histories one control period
   apart, and the odometry-jump test that restarts them;
 - SurpriseMeter: one-step prediction error over a running scale learnt while moving;
-- OdomWorldAlignment: odom_T_world from the place probe against odometry.
 """
 
 from world_model.online.frame_pipeline import (
@@ -29,9 +28,8 @@ from world_model.online.frame_pipeline import (
 )
 from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
-from world_model.online.odom_alignment import OdomWorldAlignment
 from world_model.online.surprise import SurpriseMeter, moving
 
 __all__ = ['ActiveGoal', 'Frame', 'FramePipeline', 'FramePipelineConfig', 'FrameResult',
-           'GoalError', 'LatentTimeline', 'OdomWorldAlignment', 'Proposal', 'SurpriseMeter',
-           'moving', 'odometry_jumped']
+           'GoalError', 'LatentTimeline', 'Proposal', 'SurpriseMeter', 'moving',
+           'odometry_jumped']

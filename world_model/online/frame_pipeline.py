@@ -19,8 +19,9 @@ writes the latent memory, rolls out K candidate action sequences (the planner's 
 default fan), scores them with the planner's objective and localises the active goal.
 world_model_node turns its FrameResult into messages; the evaluation scripts use it as is.
 
-The model is anything with the OnnxWorldModel interface: encode, predict_next, rollout, place,
-history_length and metadata['control_period'].
+The model is anything with the OnnxWorldModel interface: encode, predict_next, rollout,
+history_length and metadata['control_period']. A goal image's pose is unknown here (goal_pose
+None): goal localisation from the latent map replaces the former world-frame place probe.
 """
 
 import dataclasses
@@ -33,7 +34,6 @@ from world_model import geometry
 from world_model.config import param
 from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
-from world_model.online.odom_alignment import OdomWorldAlignment
 from world_model.online.surprise import SurpriseMeter, moving
 from world_model.planning.candidates import fan_candidates
 from world_model.planning.objectives import trajectory_costs
@@ -45,7 +45,7 @@ MAX_HORIZON = 200
 
 @dataclasses.dataclass
 class FramePipelineConfig:
-    """Candidates, history restarts, surprise and goal alignment of the per-frame algorithm."""
+    """Candidates, history restarts and surprise of the per-frame algorithm."""
 
     num_candidates: int = param(64, lo=1, hi=MAX_CANDIDATES,
                                 help='K default candidates rolled out before a proposal')
@@ -73,8 +73,6 @@ class FramePipelineConfig:
                                       help='floor of the running error scale')
     surprise_clip: float = param(10.0, lo=1.0, hi=1e6,
                                  help='an error counts at most this many scales in the EMA')
-    alignment_ema: float = param(0.1, lo=0.001, hi=1.0,
-                                 help='EMA weight of the odom_T_world estimate (goal images)')
 
 
 class Proposal(NamedTuple):
@@ -126,7 +124,6 @@ class FramePipeline:
         self.timeline = LatentTimeline(model.history_length, period)
         self.surprise = SurpriseMeter(self.config.surprise_ema, self.config.surprise_min_scale,
                                       self.config.surprise_clip)
-        self.alignment = OdomWorldAlignment(self.config.alignment_ema)
         self.goal: ActiveGoal | None = None
         self.current = None  # (latent, odom pose) of the newest frame
         self.last_surprise = (math.nan, math.nan, math.nan)
@@ -142,7 +139,6 @@ class FramePipeline:
         self.surprise.ema = config.surprise_ema
         self.surprise.min_scale = config.surprise_min_scale
         self.surprise.clip = config.surprise_clip
-        self.alignment.ema = config.alignment_ema
 
     def restart_history(self):
         """The next frame starts a new predictor history (the stamps went back: a reset)."""
@@ -182,12 +178,8 @@ class FramePipeline:
         uncertainty = np.broadcast_to((self.surprise.scale or 0.0) * steps, (num, horizon))
 
         # goal estimate
-        goal, goal_pose = self.goal, None
-        if goal is not None and goal.pose is not None:
-            goal_pose = goal.pose
-        elif goal is not None:
-            self.alignment.update(pose, model.place(latent[None])[0])
-            goal_pose = geometry.compose(self.alignment.odom_T_world(), goal.world_pose)
+        goal = self.goal
+        goal_pose = goal.pose if goal is not None else None  # None: pose unknown (goal image)
 
         # goal scoring
         if goal is not None:
@@ -215,7 +207,7 @@ class FramePipeline:
         return self._default_set, 'default'
 
     def _restart_if_broken(self, frame: Frame):
-        """Clear the time line (and odom_T_world) across a reset, a gap or an odometry jump."""
+        """Clear the time line across a reset, a gap or an odometry jump."""
         cfg, last = self.config, self.timeline.last()
         jumped = (last is not None and last.pose is not None and odometry_jumped(
             last.pose, frame.pose, cfg.odom_jump_m, cfg.odom_jump_rad))
@@ -224,7 +216,6 @@ class FramePipeline:
         if self._restart_requested or jumped or not gap_ok:
             self._restart_requested = False
             self.timeline.clear()
-            self.alignment.reset()
         return (last.pose, frame.pose) if jumped else None
 
     def _measure_surprise(self, frame: Frame):
@@ -246,9 +237,9 @@ class FramePipeline:
 
     # -- goals ------------------------------------------------------------------------------
     def set_goal_image(self, rgb: np.ndarray) -> ActiveGoal:
-        """Make the view in rgb the goal; the place probe says where it is."""
+        """Make the view in rgb the goal; its pose is unknown (scored by latent distance)."""
         latent = self.model.encode(rgb)[0]
-        self.goal = ActiveGoal('', latent, None, self.model.place(latent[None])[0])
+        self.goal = ActiveGoal('', latent, None)
         return self.goal
 
     def remember(self, name: str) -> np.ndarray:
@@ -268,8 +259,7 @@ class FramePipeline:
         except KeyError as exc:
             raise GoalError(str(exc.args[0])) from None
         pose = None if stored.pose is None else np.asarray(stored.pose, dtype=np.float64)
-        world = None if pose is not None else self.model.place(stored.latent[None])[0]
-        self.goal = ActiveGoal(name, stored.latent, pose, world)
+        self.goal = ActiveGoal(name, stored.latent, pose)
         return self.goal
 
     def clear_goal(self):

@@ -28,7 +28,6 @@ class ActiveGoal:
     name: str  # '' for a goal image
     latent: np.ndarray  # [D]
     pose: np.ndarray | None  # odom frame, when known (named goals remember their odometry pose)
-    world_pose: np.ndarray | None = None  # place(latent), when the odom pose is unknown
 
     @property
     def label(self) -> str:

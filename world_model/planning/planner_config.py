@@ -63,7 +63,7 @@ class PlannerConfig:
     # Off by default: with a forward (ego-centric) camera the latent distance to a far goal view
     # is a poor navigation cost; on 10 seeded open-arena episodes (scripts in BENCHMARKS.md)
     # success fell from 8/10 at 0 to 5/10 at 0.03 and 1/10 at 1.0. Goals are reached through
-    # the probes of the predicted latents (pose deltas, place) instead.
+    # the pose-delta probe of the predicted latents and a goal pose instead.
     w_latent: float = param(0.0, lo=0.0, hi=1e4,
                             help='weight of the predicted latent distance to the goal latent')
     w_action: float = param(0.01, lo=0.0, hi=1e4,

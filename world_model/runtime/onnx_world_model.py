@@ -26,6 +26,7 @@ import threading
 import numpy as np
 import onnxruntime as ort
 
+from world_model import geometry
 from world_model.export import manifest as mf
 from world_model.export import metadata as meta
 from world_model.runtime.preprocess import check_images, resize_images
@@ -46,9 +47,11 @@ _MAX_CACHED_BATCHES = 8
 
 
 class OnnxWorldModel:
-    """Encoder, predictor (with pose-delta and collision probes) and place probe under ORT.
+    """Encoder, predictor (with pose-delta and collision probes) and relative-pose head under ORT.
 
-    model_dir: an exported MODEL_DIR (manifest.json, encoder/predictor/place .onnx).
+    model_dir: an exported MODEL_DIR (manifest.json, encoder/predictor/relpose .onnx). A model
+    exported before the relative-pose head (place.onnx, no relpose.onnx) is refused with a
+    ModelIntegrityError that says to re-export it.
     providers: preference order among 'tensorrt', 'cuda', 'openvino', 'cpu' (or ORT names);
     unavailable ones are skipped with a warning and listed in unavailable_providers.
     threads: intra-op threads per session. int8: use the *.int8.onnx encoder and predictor.
@@ -114,7 +117,8 @@ class OnnxWorldModel:
     def warmup(self, k_values=(1,), horizon: int = 1):
         """One call of every graph, and rollout buffers for each K (first runs are slow)."""
         self.encode(np.zeros((1, self.input_height, self.input_width, 3), np.uint8))
-        self.place(np.zeros((1, self.latent_dim), np.float32))
+        self.relative_pose(np.zeros((1, self.latent_dim), np.float32),
+                           np.zeros((1, self.latent_dim), np.float32))
         hist = np.zeros((self.history_length, self.latent_dim), np.float32)
         for k in k_values:
             self.rollout(hist, np.zeros(2, np.float32), np.zeros((k, horizon, 2), np.float32))
@@ -135,11 +139,24 @@ class OnnxWorldModel:
             batch = resize_images(images, self.input_height, self.input_width, out=buf)
             return self.sessions['encoder'].run(['latent'], {'images': batch})[0]
 
-    def place(self, latents) -> np.ndarray:
-        """latents [N, D] -> world poses [N, 3] (x, y, yaw) from the place probe."""
-        latents = self._as_batch(latents, 2, 'latents', (self.latent_dim,))
-        out = self.sessions['place'].run(['place'], {'latent': latents})[0]
-        return np.stack([out[:, 0], out[:, 1], np.arctan2(out[:, 3], out[:, 2])], axis=1)
+    def relative_pose(self, latents_a, latents_b) -> tuple[np.ndarray, np.ndarray]:
+        """View b's pose in view a's frame from their latents [N, D] (or one [D] / [1, D],
+        broadcast against the other) -> (poses [N, 3] (dx, dy, dyaw) float64, sigma [N, 3]
+        float64 standard deviations; large when the views do not overlap)."""
+        a = self._as_batch(latents_a, 2, 'latents_a', (self.latent_dim,))
+        b = self._as_batch(latents_b, 2, 'latents_b', (self.latent_dim,))
+        if a.shape[0] != b.shape[0]:
+            if min(a.shape[0], b.shape[0]) != 1:
+                raise ValueError(f'latents_a {a.shape} and latents_b {b.shape} do not broadcast')
+            n = max(a.shape[0], b.shape[0])
+            a, b = (np.ascontiguousarray(np.broadcast_to(x, (n, self.latent_dim)))
+                    for x in (a, b))
+        with self._lock:
+            pose, log_std = self.sessions['relpose'].run(
+                ['relpose', 'relpose_log_std'], {'latent_a': a, 'latent_b': b})
+        pose = pose.astype(np.float64)
+        pose[:, 2] = geometry.wrap_angle(pose[:, 2])
+        return pose, np.exp(log_std.astype(np.float64))
 
     def predict_next(self, latent_history, proprio, action) -> np.ndarray:
         """One predictor step: [Hh, D], (2,), (2,) -> [D]; or batched [B, Hh, D], [B, 2], [B, 2]

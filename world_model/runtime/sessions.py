@@ -40,6 +40,10 @@ def open_session(model_dir: pathlib.Path, manifest: dict, name: str, role: str, 
     """The verified bytes of one file -> (session on the providers, its decoded metadata)."""
     if name not in manifest['files']:
         hint = ' (export with --int8 to create it)' if name in meta.INT8_FILES.values() else ''
+        if role == 'relpose' and 'place.onnx' in manifest['files']:
+            hint = (' (the model has the relpose role missing: it was exported with the place '
+                    'probe that the relative-pose head replaced; re-export its run with '
+                    '`jepa-agent export`, or `make default-model` for models/default)')
         raise mf.ModelIntegrityError(f'{model_dir / name} is missing: not listed in '
                                      f'{mf.MANIFEST_NAME}{hint}')
     data = mf.verified_bytes(model_dir, name, manifest)

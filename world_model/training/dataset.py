@@ -55,14 +55,9 @@ def derive_collisions(episode: Episode) -> np.ndarray:
     return (np.abs(command) > _CONTACT_MIN_COMMAND) & stuck
 
 
-def reference_poses(episode: Episode) -> np.ndarray:
-    """Ground truth where present and finite, else odometry (the place / motion labels)."""
-    poses = np.asarray(episode.odom_pose, dtype=np.float64)
-    if episode.ground_truth is not None:
-        truth = np.asarray(episode.ground_truth, dtype=np.float64)
-        ok = np.all(np.isfinite(truth), axis=1)
-        poses = np.where(ok[:, None], truth, poses)
-    return poses
+def odometry_poses(episode: Episode) -> np.ndarray:
+    """The motion / relative-pose labels: odometry only (a robot has no ground truth)."""
+    return np.asarray(episode.odom_pose, dtype=np.float64)
 
 
 @dataclasses.dataclass
@@ -72,7 +67,7 @@ class FrameArrays:
     images: np.ndarray  # uint8 [N, S, S, 3]
     proprio: np.ndarray  # float32 [N, 2] measured (v, omega)
     actions: np.ndarray  # float32 [N, 2] command in force until the next frame
-    place: np.ndarray  # float32 [N, 4] (x, y, cos yaw, sin yaw)
+    odom_pose: np.ndarray  # float32 [N, 3] odometry (x, y, yaw), compared within an episode
     step_delta: np.ndarray  # float32 [N, 3] body-frame motion to the next frame (NaN at ends)
     collision: np.ndarray  # float32 [N] 0/1
     starts: np.ndarray  # int64 [E]
@@ -95,7 +90,7 @@ class FrameArrays:
             'images': torch.from_numpy(self.images[idx]),
             'proprio': torch.from_numpy(self.proprio[idx]),
             'actions': torch.from_numpy(self.actions[idx]),
-            'place': torch.from_numpy(self.place[idx]),
+            'odom_pose': torch.from_numpy(self.odom_pose[idx]),
             'step_delta': torch.from_numpy(self.step_delta[idx]),
             'collision': torch.from_numpy(self.collision[idx]),
         }
@@ -117,19 +112,18 @@ def frame_arrays(episodes: list[Episode], image_size: int) -> FrameArrays:
     """Concatenate episodes (resizing images to image_size) with their labels."""
     if not episodes:
         raise ValueError('no episodes: the data holds no frames to train on')
-    parts = {k: [] for k in ('images', 'proprio', 'actions', 'place', 'step_delta',
+    parts = {k: [] for k in ('images', 'proprio', 'actions', 'odom_pose', 'step_delta',
                              'collision')}
     lengths = []
     for episode in episodes:
         episode.check()
-        poses = reference_poses(episode)
+        poses = odometry_poses(episode)
         collisions = (episode.collisions if episode.collisions is not None
                       else derive_collisions(episode))
         parts['images'].append(_resized(episode.images, image_size))
         parts['proprio'].append(np.asarray(episode.odom_twist, dtype=np.float32))
         parts['actions'].append(np.asarray(episode.actions, dtype=np.float32))
-        parts['place'].append(np.stack([poses[:, 0], poses[:, 1], np.cos(poses[:, 2]),
-                                        np.sin(poses[:, 2])], axis=1).astype(np.float32))
+        parts['odom_pose'].append(poses.astype(np.float32))
         parts['step_delta'].append(body_frame_deltas(poses))
         parts['collision'].append(np.asarray(collisions, dtype=np.float32))
         lengths.append(len(episode))

@@ -83,6 +83,24 @@ def _masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred[ok] - target[ok]).square().mean()
 
 
+def relpose_nll(pred: tuple[torch.Tensor, torch.Tensor], target: torch.Tensor) -> torch.Tensor:
+    """Gaussian NLL of (pose [B, 3], log_std [B, 3]) against target [B, 3], yaw wrapped."""
+    pose, log_std = pred
+    residual = pose - target
+    residual = torch.cat([residual[:, :2], torch.atan2(torch.sin(residual[:, 2:]),
+                                                       torch.cos(residual[:, 2:]))], dim=1)
+    return (0.5 * (residual * torch.exp(-log_std)).square() + log_std).mean()
+
+
+def torch_relative(origin: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """geometry.relative for tensors [..., 3]."""
+    dx, dy = target[..., 0] - origin[..., 0], target[..., 1] - origin[..., 1]
+    cos, sin = torch.cos(origin[..., 2]), torch.sin(origin[..., 2])
+    dyaw = target[..., 2] - origin[..., 2]
+    return torch.stack([cos * dx + sin * dy, -sin * dx + cos * dy,
+                        torch.atan2(torch.sin(dyaw), torch.cos(dyaw))], dim=-1)
+
+
 class JEPAObjective(nn.Module):
     """Wraps the model (and training-only parts) so DDP sees one module computing the loss."""
 
@@ -170,7 +188,7 @@ class JEPAObjective(nn.Module):
         model = self.model
         hist_len = model.config.history_length
         flat = z.flatten(0, 1)
-        place = _masked_mse(model.place_probe(flat), batch['place'].flatten(0, 1))
+        relpose = self._relpose_loss(z, batch['odom_pose'])
         collision = F.binary_cross_entropy_with_logits(
             model.collision_probe(flat).squeeze(-1), batch['collision'].flatten(0, 1))
         scale = model.pose_delta_probe.out_scale
@@ -183,9 +201,27 @@ class JEPAObjective(nn.Module):
         predicted = _masked_mse(model.pose_delta_probe(prev.flatten(0, 1),
                                                        rolled.flatten(0, 1)) / scale,
                                 deltas[:, hist_len - 1:-1].flatten(0, 1) / scale)
-        stats.update(place_loss=place.detach(), collision_loss=collision.detach(),
+        stats.update(relpose_loss=relpose.detach(), collision_loss=collision.detach(),
                      delta_loss=(0.5 * (encoded + predicted)).detach())
-        return place + collision + 0.5 * (encoded + predicted)
+        return relpose + collision + 0.5 * (encoded + predicted)
+
+    def _relpose_loss(self, z: torch.Tensor, poses: torch.Tensor) -> torch.Tensor:
+        """The head on pairs inside each window: its first frame with every other, both ways
+        (near pairs of one episode; probe_refit later fits it on near and far pairs of whole
+        episodes). No random draw: a resumed run repeats an uninterrupted one exactly."""
+        length = z.shape[1]
+        if length < 2:
+            return z.sum() * 0.0
+        first, rest = z[:, :1].expand(-1, length - 1, -1), z[:, 1:]
+        p_first, p_rest = poses[:, :1].expand(-1, length - 1, -1), poses[:, 1:]
+        z_a = torch.cat([first, rest]).flatten(0, 1)
+        z_b = torch.cat([rest, first]).flatten(0, 1)
+        target = torch_relative(torch.cat([p_first, p_rest]).flatten(0, 1).double(),
+                                torch.cat([p_rest, p_first]).flatten(0, 1).double()).float()
+        ok = torch.isfinite(target).all(dim=-1)
+        if not bool(ok.any()):
+            return z.sum() * 0.0
+        return relpose_nll(self.model.relpose_head(z_a[ok], z_b[ok]), target[ok])
 
 
 def cosine_lr(step: int, total: int, warmup: int, min_ratio: float) -> float:

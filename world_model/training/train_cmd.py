@@ -151,11 +151,16 @@ def _init_distributed(device_choice: str) -> DistContext:
 
 
 def read_episodes(paths, image_size: int, period_s: float | None = None,
-                  log=lambda msg: None, topics=None) -> list:
-    """Episodes of all bags, frames resampled onto period_s (None: every frame)."""
-    from world_model.data.bag_reader import read_bag_with_stats  # rosbags is only needed here
+                  log=lambda msg: None, topics=None, used: dict | None = None) -> list:
+    """Episodes of all bags, frames resampled onto period_s (None: every frame).
 
-    episodes = []
+    used: filled with the topics the reader took data from (image, odom, cmd_vel; '' cmd_vel
+    when every bag's actions came from the odometry twist), for the model metadata.
+    """
+    # rosbags is only needed here
+    from world_model.data.bag_reader import BagTopics, read_bag_with_stats
+
+    episodes, commands = [], False
     for path in paths:
         found, stats = read_bag_with_stats(path, topics, image_size=(image_size, image_size),
                                            period_s=period_s)
@@ -164,6 +169,11 @@ def read_episodes(paths, image_size: int, period_s: float | None = None,
             f'odometry, {stats.bad_images} undecodable), {stats.episodes} episodes, actions from '
             f'{stats.action_source}, twist in the {stats.twist_frame} frame')
         episodes.extend(found)
+        commands = commands or stats.action_source == 'cmd_vel'
+    if used is not None:
+        topics = topics or BagTopics()
+        used.update(image=topics.image, odom=topics.odom,
+                    cmd_vel=topics.cmd_vel if commands else '')
     return episodes
 
 
@@ -251,8 +261,10 @@ def run(args) -> int:
         saved = pathlib.Path(args.out) / SETTINGS_FILE
         if args.resume and saved.is_file():  # where the settings first came from
             report = json.loads(saved.read_text())
+        used = {}
         episodes = read_episodes(args.data, model_cfg.image_size, model_cfg.control_period,
-                                 log, topics)
+                                 log, topics, used)
+        report['training_topics'] = used
         train_eps, val_eps = split_episodes(episodes, train_cfg.val_fraction, train_cfg.seed)
         train = frame_arrays(train_eps, model_cfg.image_size)
         val = frame_arrays(val_eps, model_cfg.image_size) if val_eps else None

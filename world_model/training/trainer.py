@@ -263,7 +263,7 @@ class Trainer:
 
     def _refit_probes(self):
         """rank 0 refits the probes on frozen latents; the others receive its weights."""
-        probes = (self.model.place_probe, self.model.collision_probe,
+        probes = (self.model.relpose_head, self.model.collision_probe,
                   self.model.pose_delta_probe)
         if self.ctx.is_main:
             started = time.perf_counter()
@@ -320,7 +320,9 @@ def _fmt(value):
 def _summary(row: dict, epochs: int) -> str:
     keys = (('train_loss', 'loss'), ('val_latent_error_ratio_at_1', 'ratio@1'),
             ('val_latent_error_ratio_at_8', 'ratio@8'), ('val_embedding_std', 'std'),
-            ('val_effective_rank', 'rank'), ('val_place_r2', 'place_r2'),
+            ('val_effective_rank', 'rank'),
+            ('val_relpose_position_error_median', 'relpose_m'),
+            ('val_relpose_heading_error_median_deg', 'relpose_deg'),
             ('val_latent_pose_spearman', 'geo_rho'))
     parts = [f'{name} {row[k]:.4g}' for k, name in keys if k in row]
     return f'epoch {row["epoch"]}/{epochs} ' + ' '.join(parts) + f' ({row["time_s"]:.0f} s)'

@@ -16,18 +16,21 @@
 - latent_error_ratio_at_k: mean_t ||rollout_k(z_t) - z_t+k|| / mean_t ||z_t - z_t+k|| (L2 norms;
   < 1 beats copying the last latent), rollouts with the deployment convention;
 - embedding_std / effective_rank: spread and RankMe rank of the held-out latents;
-- place_r2: R2 of the place probe's (x, y) over both coordinates jointly (1 - SSE / SST, SST
-  around the mean position); heading_r2 the same on (cos yaw, sin yaw);
+- relpose_position_error_median [m] / relpose_heading_error_median_deg: the relative-pose
+  head on near pairs of one episode (data.relpose_pairs NEAR_DISTANCE / NEAR_YAW, labels from
+  odometry), the pairs it meets at run time;
 - pose_delta_r2: R2 of the one-step body-frame motion read from encoded frame pairs;
 - rollout_position_error_at_k: error [m] of the position integrated from predicted latents;
 - collision_auc: ROC AUC of the collision probe (NaN without contacts);
 - latent_pose_spearman: rank correlation, over frame pairs of the same episode, between latent
-  distance and true position distance (does the latent distance shrink towards a goal?).
+  distance and odometry position distance (does the latent distance shrink towards a goal?).
 """
 
 import numpy as np
 import torch
 
+from world_model import geometry
+from world_model.data.relpose_pairs import sample_pairs
 from world_model.models.jepa import JEPAWorldModel, integrate_body_deltas
 from world_model.training.collapse import effective_rank, embedding_std
 from world_model.training.dataset import FrameArrays
@@ -107,9 +110,7 @@ def validate(model: JEPAWorldModel, frames: FrameArrays, horizon: int = 8,
         metrics[f'rollout_position_error_at_{horizon}'] = float(
             np.nanmean(np.linalg.norm(poses - true_rel, axis=-1)))
     zd = z.to(device)
-    place = model.place_probe(zd).cpu().numpy()
-    metrics['place_r2'] = r2_score(place[:, :2], frames.place[:, :2])
-    metrics['heading_r2'] = r2_score(place[:, 2:], frames.place[:, 2:])
+    metrics.update(_relpose_errors(model, zd, frames, seed))
     pairs = np.concatenate([np.arange(s, e - 1) for s, e in zip(frames.starts, frames.ends)])
     delta = model.pose_delta_probe(zd[pairs], zd[pairs + 1]).cpu().numpy()
     metrics['pose_delta_r2'] = r2_score(delta, frames.step_delta[pairs])
@@ -125,6 +126,22 @@ def _relative_position(step_deltas: np.ndarray) -> np.ndarray:
     return poses[:, -1, :2].numpy()
 
 
+def _relpose_errors(model: JEPAWorldModel, z: torch.Tensor, frames: FrameArrays, seed: int,
+                    count: int = 4000) -> dict:
+    rng = np.random.default_rng([seed, 17])
+    a, b, labels = sample_pairs(frames.odom_pose.astype(np.float64), frames.starts, frames.ends,
+                                count, rng, near_fraction=1.0)
+    if len(a) == 0:
+        return {'relpose_position_error_median': float('nan'),
+                'relpose_heading_error_median_deg': float('nan')}
+    ia, ib = torch.from_numpy(a).to(z.device), torch.from_numpy(b).to(z.device)
+    pose = model.relpose_head(z[ia], z[ib])[0].double().cpu().numpy()
+    position = np.linalg.norm(pose[:, :2] - labels[:, :2], axis=1)
+    heading = np.abs(geometry.wrap_angle(pose[:, 2] - labels[:, 2]))
+    return {'relpose_position_error_median': float(np.median(position)),
+            'relpose_heading_error_median_deg': float(np.degrees(np.median(heading)))}
+
+
 def _latent_pose_spearman(z: np.ndarray, frames: FrameArrays, seed: int,
                           pairs_per_episode: int = 400) -> float:
     rng = np.random.default_rng(seed)
@@ -135,7 +152,7 @@ def _latent_pose_spearman(z: np.ndarray, frames: FrameArrays, seed: int,
         i = rng.integers(s, e, pairs_per_episode)
         j = rng.integers(s, e, pairs_per_episode)
         lat.append(np.linalg.norm(z[i] - z[j], axis=1))
-        pos.append(np.linalg.norm(frames.place[i, :2] - frames.place[j, :2], axis=1))
+        pos.append(np.linalg.norm(frames.odom_pose[i, :2] - frames.odom_pose[j, :2], axis=1))
     if not lat:
         return float('nan')
     return spearman(np.concatenate(lat), np.concatenate(pos))
@@ -144,7 +161,7 @@ def _latent_pose_spearman(z: np.ndarray, frames: FrameArrays, seed: int,
 def _first_episodes(frames: FrameArrays, n: int) -> FrameArrays:
     end = int(frames.ends[n - 1])
     return FrameArrays(frames.images[:end], frames.proprio[:end], frames.actions[:end],
-                       frames.place[:end], frames.step_delta[:end], frames.collision[:end],
+                       frames.odom_pose[:end], frames.step_delta[:end], frames.collision[:end],
                        frames.starts[:n], frames.ends[:n])
 
 

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 
-from geometry_msgs.msg import PoseStamped, Vector3Stamped
+from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped, Vector3Stamped
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
@@ -39,6 +39,7 @@ from visualization_msgs.msg import MarkerArray
 
 from agent_node.bringup.profiles import default_model_dir
 from agent_node.conversions import outputs
+from agent_node.conversions.map_outputs import MapOutputs
 from agent_node.ros import qos
 from agent_node.ros.diagnostics import BurstLogger, DiagnosticsReporter
 from agent_node.ros.frame_inputs import FrameInputs
@@ -50,12 +51,14 @@ from agent_node.ros.params import declare_config, updated_config
 from agent_node.ros.world_model_params import (  # noqa: F401 (WorldModelNodeConfig: its home)
     ACTIVATE_TIME,
     CONFIGURE_TIME,
+    MAP_PREFIX,
     MEMORY_PREFIX,
     READ_ONLY,
     WorldModelNodeConfig,
 )
-from world_model.memory import LatentStore, MemoryConfig
+from world_model.memory import LatentStore, MapConfig, MemoryConfig
 from world_model.online import FramePipeline
+from world_model.planning.status import GOAL_LOCALISING, GOAL_NOT_FOUND
 
 NODE_NAME = 'world_model_node'
 QUIET_ON_VOLATILE = SubscriptionEventCallbacks(incompatible_qos=lambda _info: None)
@@ -68,6 +71,7 @@ class WorldModelNode(GuardedLifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         self.config = declare_config(self, WorldModelNodeConfig, read_only=READ_ONLY)
         self.memory_config = declare_config(self, MemoryConfig, prefix=MEMORY_PREFIX)
+        self.map_config = declare_config(self, MapConfig, prefix=MAP_PREFIX)
         self._lock = threading.RLock()  # the model, memory and pipeline vs. worker and callbacks
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.burst = BurstLogger(self)
@@ -97,15 +101,19 @@ class WorldModelNode(GuardedLifecycleNode):
         memory, result = updated_config(self.memory_config, params, prefix=MEMORY_PREFIX)
         if not result.successful:
             return result
+        map_config, result = updated_config(self.map_config, params, prefix=MAP_PREFIX)
+        if not result.successful:
+            return result
         names = [p.name for p in params]
-        at_configure = [n for n in names if n in CONFIGURE_TIME or n.startswith(MEMORY_PREFIX)]
+        at_configure = [n for n in names if n in CONFIGURE_TIME or n.startswith(
+            (MEMORY_PREFIX, MAP_PREFIX))]
         at_activate = [n for n in names if n in ACTIVATE_TIME]
         if at_configure and self.state_label != 'unconfigured':
             self.get_logger().info(f'{", ".join(at_configure)} will apply at the next configure')
         if at_activate and self.state_label == 'active':
             self.get_logger().info(f'{", ".join(at_activate)} will apply at the next activate')
         with self._lock:
-            self.config, self.memory_config = config, memory
+            self.config, self.memory_config, self.map_config = config, memory, map_config
             if self.pipeline is not None:
                 self.pipeline.reconfigure(config)
         return SetParametersResult(successful=True)
@@ -132,7 +140,8 @@ class WorldModelNode(GuardedLifecycleNode):
             return TransitionCallbackReturn.FAILURE
         with self._lock:
             self.model, self.store, self.model_dir = model, store, model_dir
-            self.pipeline = FramePipeline(model, cfg, store)  # resumes the stored history
+            # resumes the stored history and the latent map
+            self.pipeline = FramePipeline(model, cfg, store, map_config=self.map_config)
         self.configure_error = ''
         if store.recovery is not None:  # kept aside, started empty: ERROR until cleanup
             self.get_logger().error(store.recovery.message)
@@ -144,7 +153,8 @@ class WorldModelNode(GuardedLifecycleNode):
             f'(D={model.latent_dim}, history {model.history_length}, input '
             f'{model.input_width}x{model.input_height}; loaded and warmed up K='
             f'{cfg.num_candidates} H={cfg.horizon} in {load_s:.2f} s); memory '
-            f'{store.path}: {stats["keyframes"]} keyframes, {stats["goals"]} named goal(s)')
+            f'{store.path}: {stats["keyframes"]} keyframes, {stats["goals"]} named goal(s), '
+            f'{self.pipeline.map.stats()["sessions"]} odometry session(s) in the map')
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -221,9 +231,15 @@ class WorldModelNode(GuardedLifecycleNode):
             'latent': (Image, 'world_model/latent'),
             'surprise': (Vector3Stamped, 'world_model/surprise'),
             'goal_pose': (PoseStamped, 'world_model/goal_pose_estimate'),
+            'goal_covariance': (PoseWithCovarianceStamped, 'world_model/goal_pose_covariance'),
+            'waypoints': (Path, 'world_model/waypoints'),
+            'map': (MarkerArray, 'world_model/map_markers'),
         }
         self._outputs = {key: self.create_lifecycle_publisher(msg_type, topic, qos.reliable())
                          for key, (msg_type, topic) in topics.items()}
+        self._outputs['goal_status'] = self.create_lifecycle_publisher(
+            String, 'world_model/goal_status', qos.latched())
+        self.map_outputs = MapOutputs(self._outputs)
 
     def _create_subscriptions(self) -> str:
         """Subscribe the inputs; the resolved camera topic."""
@@ -294,6 +310,7 @@ class WorldModelNode(GuardedLifecycleNode):
         markers = steady - self._last_markers >= self.config.markers_period_s
         self._last_markers = steady if markers else self._last_markers
         outputs.publish_frame(self._outputs, header, result, markers)
+        self.map_outputs.publish(header, result, self.pipeline.map, markers)
         if result.surprise is not None:
             self.last_surprise = result.surprise
         stats.counters['processed'] += 1
@@ -314,11 +331,15 @@ class WorldModelNode(GuardedLifecycleNode):
             values.update({'memory_keyframes': stats['keyframes'],
                            'memory_history': stats['history'], 'memory_goals': stats['goals'],
                            'memory_write_errors': stats['write_errors']})
+        if pipeline is not None and pipeline.map is not None:
+            values.update({f'map_{k}': v for k, v in pipeline.map.stats().items()})
         values.update(zip(('surprise', 'latent_error', 'surprise_scale'), self.last_surprise))
         if self.candidate_shape is not None:
             values.update(zip(('candidates', 'horizon', 'candidate_source'), self.candidate_shape))
         goal = pipeline.goal if pipeline is not None else None
+        goal_status = getattr(getattr(self, 'map_outputs', None), 'status', None) or 'none'
         values.update({'goal': 'none' if goal is None else goal.label,
+                       'goal_status': goal_status,
                        'camera_info': self.inputs.camera_info.summary(),
                        'last_error': self.last_error})
         if self.state_label != 'active':
@@ -329,6 +350,8 @@ class WorldModelNode(GuardedLifecycleNode):
                  if values[key]]
         if stale:
             return 'WARN', f'{" and ".join(stale)} stale: not publishing futures', values
+        if goal is not None and goal_status in (GOAL_LOCALISING, GOAL_NOT_FOUND):
+            return 'WARN', f'{goal.label} not in the latent map ({goal_status})', values
         return 'OK', 'active', values
 
 

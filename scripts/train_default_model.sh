@@ -82,7 +82,7 @@ fi
 trained=$(date +%s)
 echo "training took $((trained - collected)) s (see $RUN/metrics.csv)"
 
-"$JEPA" export --run "$RUN" --out "$MODEL"
+"$JEPA" export --int8 --run "$RUN" --out "$MODEL"
 "$JEPA" evaluate --model "$MODEL" --data "$DATA"/eval_* --report "$MODEL/report.json"
 echo "default model in $MODEL (collect $((collected - started)) s, train $((trained - collected)) s," \
     "total $(($(date +%s) - started)) s)"

@@ -278,3 +278,59 @@ def test_the_pipeline_runs_a_really_exported_model(tmp_path):
                          (0.12, 0.0, 0.0), DRIVE, None, 0.0)
     assert np.isfinite(goal.goal_dist).all() and goal.goal_pose is None
     assert 0 <= goal.highlighted < 6
+
+
+# -- goals from the latent map -------------------------------------------------------------------
+CIRCLE = np.array([0.3, 0.6], np.float32)  # a 0.5 m radius loop in about 105 frames
+
+
+def test_a_goal_image_is_localised_in_the_map_and_again_after_a_restart(tmp_path):
+    memory = MemoryConfig(path=str(tmp_path / 'memory.sqlite3'))
+    with LatentStore(memory, dim=FakeWorldModel.latent_dim) as store:
+        pipeline, robot, model = pipeline_and_robot(store=store)
+        for _ in range(120):  # map a loop; the first session is the map frame
+            robot.frame(CIRCLE)
+        goal_world = np.array([0.5, 0.5, np.pi / 2])  # on the loop, facing along it
+        pipeline.set_goal_image(model.image_at(goal_world))
+        result = robot.frame(CIRCLE)
+        assert result.goal.status == 'localised' and result.goal.support >= 3
+        np.testing.assert_allclose(result.goal_pose, goal_world, atol=1e-3)
+        assert result.goal.waypoints is not None
+        np.testing.assert_allclose(result.goal.waypoints[-1], goal_world, atol=1e-3)
+
+        # a reset: odometry restarts elsewhere; the session must join before the goal is known
+        robot.odom_from_world = invert(robot.world)  # odometry (0, 0, 0) here
+        pipeline.restart_history()
+        first = robot.frame(CIRCLE)
+        assert first.goal.status == 'localising' and first.goal_pose is None
+        for _ in range(30):
+            result = robot.frame(CIRCLE)
+            if result.goal.status == 'localised':
+                break
+        assert result.goal.status == 'localised', pipeline.map.stats()
+        np.testing.assert_allclose(result.goal_pose, robot.odom(goal_world), atol=0.02)
+
+
+def test_a_goal_unlike_anything_in_the_map_is_reported_unknown(tmp_path):
+    model = FakeWorldModel()
+    exact = model.relative_pose
+
+    def overlapping_only(latents_a, latents_b):  # a real head is unsure of far views
+        poses, sigma = exact(latents_a, latents_b)
+        far = np.hypot(poses[:, 0], poses[:, 1]) > 1.5
+        return poses, np.where(far[:, None], 10.0, sigma)
+
+    model.relative_pose = overlapping_only
+    memory = MemoryConfig(path=str(tmp_path / 'memory.sqlite3'))
+    with LatentStore(memory, dim=FakeWorldModel.latent_dim) as store:
+        pipeline = FramePipeline(model, FramePipelineConfig(num_candidates=8, horizon=4), store)
+        robot = Robot(pipeline, model)
+        for _ in range(60):
+            robot.frame(CIRCLE)
+        pipeline.set_goal_image(model.image_at((8.0, -6.0, 0.0)))  # never near there
+        result = robot.frame(CIRCLE)
+        assert result.goal.status == 'unknown' and result.goal_pose is None
+    # without a memory there is no map: a goal image is unknown
+    pipeline, robot, model = pipeline_and_robot()
+    pipeline.set_goal_image(model.image_at((0.0, 0.0, 0.0)))
+    assert robot.frame().goal.status == 'unknown'

@@ -70,3 +70,4 @@ READ_ONLY = ('diagnostics_period_s', 'autostart')
 CONFIGURE_TIME = ('model_dir', 'providers', 'threads', 'int8')
 ACTIVATE_TIME = ('image_transport', 'sync_tolerance_s')
 MEMORY_PREFIX = 'memory.'
+MAP_PREFIX = 'map.'

@@ -19,9 +19,13 @@ writes the latent memory, rolls out K candidate action sequences (the planner's 
 default fan), scores them with the planner's objective and localises the active goal.
 world_model_node turns its FrameResult into messages; the evaluation scripts use it as is.
 
+With a store, the frames build a latent map (world_model.memory.LatentMap): each odometry
+origin (start, reset, jump) is a session joined to the map by place recognition, and goals
+(images, named goals) are localised in it and routed to through its graph (online/map_goals.py).
+Without a store a goal image has no pose (goal_pose None, status 'unknown').
+
 The model is anything with the OnnxWorldModel interface: encode, predict_next, rollout,
-history_length and metadata['control_period']. A goal image's pose is unknown here (goal_pose
-None): goal localisation from the latent map replaces the former world-frame place probe.
+relative_pose, history_length and metadata['control_period'].
 """
 
 import dataclasses
@@ -32,12 +36,15 @@ import numpy as np
 
 from world_model import geometry
 from world_model.config import param
+from world_model.memory.latent_map import LatentMap, MapConfig
 from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
+from world_model.online.map_goals import NO_GOAL, GoalView, MapGoals
 from world_model.online.surprise import SurpriseMeter, moving
 from world_model.planning.candidates import fan_candidates
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
+from world_model.planning.status import GOAL_NOT_FOUND
 
 MAX_CANDIDATES = 4096
 MAX_HORIZON = 200
@@ -73,6 +80,13 @@ class FramePipelineConfig:
                                       help='floor of the running error scale')
     surprise_clip: float = param(10.0, lo=1.0, hi=1e6,
                                  help='an error counts at most this many scales in the EMA')
+    goal_refresh_frames: int = param(5, lo=1, hi=100_000,
+                                     help='frames between two localisations of a goal in the '
+                                          'latent map once it has a fix (every frame until '
+                                          'then)')
+    route_refresh_frames: int = param(10, lo=1, hi=100_000,
+                                      help='frames between two graph searches for the '
+                                           'waypoint chain to the goal')
 
 
 class Proposal(NamedTuple):
@@ -103,19 +117,20 @@ class FrameResult:
     surprise: tuple[float, float, float] | None  # (normalised, error, scale) of this frame
     goal_pose: np.ndarray | None  # the active goal in the odom frame
     odom_jump: tuple[np.ndarray, np.ndarray] | None  # (previous pose, pose): history restarted
+    goal: GoalView = NO_GOAL  # goal status, estimate std and waypoint chain (odom frame)
 
 
 class FramePipeline:
     """Per-frame state of the world model: latent time line, surprise, goal, candidates.
 
-    store (a LatentStore, optional) receives the history and keyframes of every frame and
-    holds the named goals; its persisted history seeds the time line (the first frame decides
-    whether it is recent enough to use). objective costs the candidates as the planner does
-    (default: PlannerConfig() at the model's control period).
+    store (a LatentStore, optional) receives the history of every frame, holds the named goals
+    and the latent map (map_config); its persisted history seeds the time line (the first frame
+    decides whether it is recent enough to use). objective costs the candidates as the planner
+    does (default: PlannerConfig() at the model's control period).
     """
 
     def __init__(self, model, config: FramePipelineConfig | None = None, store=None,
-                 objective: PlannerConfig | None = None):
+                 objective: PlannerConfig | None = None, map_config: MapConfig | None = None):
         self.model, self.store = model, store
         self.config = config or FramePipelineConfig()
         period = float(model.metadata.get('control_period', 0.1))
@@ -129,7 +144,11 @@ class FramePipeline:
         self.last_surprise = (math.nan, math.nan, math.nan)
         self._restart_requested = False
         self._default_key, self._default_set = None, None
+        self.map = self.map_goals = None
         if store is not None:
+            self.map = LatentMap(store, model.relative_pose, map_config)
+            self.map_goals = MapGoals(self.map, self.config.goal_refresh_frames,
+                                      self.config.route_refresh_frames)
             for latent, stamp in zip(store.history(), store.history_stamps()):
                 self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
@@ -139,6 +158,9 @@ class FramePipeline:
         self.surprise.ema = config.surprise_ema
         self.surprise.min_scale = config.surprise_min_scale
         self.surprise.clip = config.surprise_clip
+        if self.map_goals is not None:
+            self.map_goals.goal_refresh_frames = config.goal_refresh_frames
+            self.map_goals.route_refresh_frames = config.route_refresh_frames
 
     def restart_history(self):
         """The next frame starts a new predictor history (the stamps went back: a reset)."""
@@ -156,7 +178,7 @@ class FramePipeline:
         frame = Frame(int(stamp_ns), latent, twist, pose)
 
         # history restart
-        odom_jump = self._restart_if_broken(frame)
+        odom_jump, new_origin = self._restart_if_broken(frame)
 
         # surprise
         surprise = self._measure_surprise(frame)
@@ -166,7 +188,9 @@ class FramePipeline:
         # memory
         if self.store is not None:
             self.store.push_history(frame.stamp_ns, latent)
-            self.store.add_keyframe(frame.stamp_ns, pose, latent)
+            if new_origin:
+                self.map.start_session()  # a reset or jump: join the map afresh
+            self.map.observe(frame.stamp_ns, pose, latent)
         self.current = (latent, pose)
 
         # rollout
@@ -178,8 +202,12 @@ class FramePipeline:
         uncertainty = np.broadcast_to((self.surprise.scale or 0.0) * steps, (num, horizon))
 
         # goal estimate
-        goal = self.goal
-        goal_pose = goal.pose if goal is not None else None  # None: pose unknown (goal image)
+        goal, view = self.goal, NO_GOAL
+        if goal is not None and self.map_goals is not None:
+            view = self.map_goals.update(pose, latent, goal.latent, goal.pose)
+        elif goal is not None:  # no memory, no map: a goal image cannot be placed
+            view = GoalView(GOAL_NOT_FOUND, None, None, None)
+        goal_pose = view.pose
 
         # goal scoring
         if goal is not None:
@@ -194,7 +222,7 @@ class FramePipeline:
 
         return FrameResult(frame.stamp_ns, latent, pose, actions, poses, goal_dist, uncertainty,
                            futures.collision, costs, highlighted, source, surprise, goal_pose,
-                           odom_jump)
+                           odom_jump, view)
 
     def candidates(self, proposal: Proposal | None, steady_s: float) -> tuple[np.ndarray, str]:
         """The proposal while it is fresh, else the default fan; (actions [K, H, 2], source)."""
@@ -207,16 +235,20 @@ class FramePipeline:
         return self._default_set, 'default'
 
     def _restart_if_broken(self, frame: Frame):
-        """Clear the time line across a reset, a gap or an odometry jump."""
+        """Clear the time line across a reset, a gap or an odometry jump.
+
+        Returns (the jump or None, whether the odometry origin changed: a reset or a jump).
+        """
         cfg, last = self.config, self.timeline.last()
         jumped = (last is not None and last.pose is not None and odometry_jumped(
             last.pose, frame.pose, cfg.odom_jump_m, cfg.odom_jump_rad))
         gap_ok = last is None or 0 < frame.stamp_ns - last.stamp_ns <= int(
             cfg.history_max_age_s * 1e9)
-        if self._restart_requested or jumped or not gap_ok:
+        new_origin = self._restart_requested or jumped
+        if new_origin or not gap_ok:
             self._restart_requested = False
             self.timeline.clear()
-        return (last.pose, frame.pose) if jumped else None
+        return ((last.pose, frame.pose) if jumped else None), new_origin
 
     def _measure_surprise(self, frame: Frame):
         """Error of the latent predicted one control period earlier, over the running scale.
@@ -237,17 +269,26 @@ class FramePipeline:
 
     # -- goals ------------------------------------------------------------------------------
     def set_goal_image(self, rgb: np.ndarray) -> ActiveGoal:
-        """Make the view in rgb the goal; its pose is unknown (scored by latent distance)."""
+        """Make the view in rgb the goal; the latent map localises it."""
         latent = self.model.encode(rgb)[0]
-        self.goal = ActiveGoal('', latent, None)
+        self._set_goal(ActiveGoal('', latent, None))
         return self.goal
 
+    def _set_goal(self, goal: ActiveGoal | None):
+        self.goal = goal
+        if self.map_goals is not None:
+            self.map_goals.reset()
+
     def remember(self, name: str) -> np.ndarray:
-        """Store the newest frame's latent and odometry pose as goal name; that pose."""
+        """Store the newest frame's latent and map pose as goal name; its odometry pose.
+
+        The map pose is None while this session is not joined to the map: the goal is then
+        localised by its latent when activated.
+        """
         if self.current is None or self.store is None:
             raise GoalError(f'cannot remember {name!r}: no frame processed yet')
         latent, pose = self.current
-        self.store.set_goal(name, latent, pose)
+        self.store.set_goal(name, latent, self.map.to_map(pose))
         return pose
 
     def activate_goal(self, name: str) -> ActiveGoal:
@@ -258,9 +299,10 @@ class FramePipeline:
             stored = self.store.get_goal(name)
         except KeyError as exc:
             raise GoalError(str(exc.args[0])) from None
+        # the remembered pose is in the map frame
         pose = None if stored.pose is None else np.asarray(stored.pose, dtype=np.float64)
-        self.goal = ActiveGoal(name, stored.latent, pose)
+        self._set_goal(ActiveGoal(name, stored.latent, pose))
         return self.goal
 
     def clear_goal(self):
-        self.goal = None
+        self._set_goal(None)

@@ -27,7 +27,7 @@ class GoalError(ValueError):
 class ActiveGoal:
     name: str  # '' for a goal image
     latent: np.ndarray  # [D]
-    pose: np.ndarray | None  # odom frame, when known (named goals remember their odometry pose)
+    pose: np.ndarray | None  # map frame, when known (a named goal remembered in a joined session)
 
     @property
     def label(self) -> str:

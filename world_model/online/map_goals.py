@@ -1,0 +1,100 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Goals from memory: where the goal view is (latent map), in this session's odometry frame,
+and the waypoint chain to it.
+
+Each frame, MapGoals answers with a GoalView: the goal status of world_model/goal_status
+(world_model.planning.status), the estimate with its std, and the chain. Localising retrieves
+the keyframes nearest the goal latent and composes their poses with the relative-pose head
+(LatentMap.localise); it runs every frame until a fix exists, then every goal_refresh_frames
+(a failed refresh keeps the last fix). The route (graph search over the map) is refreshed every
+route_refresh_frames. Fixes and routes live in the map frame and are drawn into odometry with
+the session's current map_T_odom, so a refined join moves them with it.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from world_model.memory.map_keyframes import Fix
+from world_model.planning.status import (
+    GOAL_LOCALISED,
+    GOAL_LOCALISING,
+    GOAL_NONE,
+    GOAL_NOT_FOUND,
+)
+
+
+class GoalView(NamedTuple):
+    status: str  # world_model.planning.status GOAL_*
+    pose: np.ndarray | None  # the goal in this session's odom frame
+    std: np.ndarray | None  # (x, y, yaw) std of the estimate
+    waypoints: np.ndarray | None  # [M, 3] odom frame, ending at the goal; None: no route
+    support: int = 0  # keyframes that agreed on the fix
+
+
+NO_GOAL = GoalView(GOAL_NONE, None, None, None)
+
+
+class MapGoals:
+    """Per-frame goal localisation and routing on a LatentMap (world_model.memory)."""
+
+    def __init__(self, latent_map, goal_refresh_frames: int = 5, route_refresh_frames: int = 10):
+        self.map = latent_map
+        self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
+            route_refresh_frames
+        self.reset()
+
+    def reset(self):
+        """Forget the fix and the route (a new goal)."""
+        self.fix, self.route_map = None, None
+        self._since_fix = self._since_route = 0
+
+    def update(self, pose, latent, goal_latent, goal_map_pose=None) -> GoalView:
+        """The goal (latent [D], or None) seen from odometry pose with the current view.
+
+        goal_map_pose: where the goal is known to be in the map (a named goal remembered in a
+        joined session); the latent then only finds the keyframes to route to.
+        """
+        if goal_latent is None:
+            return NO_GOAL
+        latent_map = self.map
+        if not latent_map.joined:
+            self.route_map = None  # routes start from the robot: unknown until joined
+            return GoalView(GOAL_LOCALISING, None, None, None)
+        # localise
+        self._since_fix += 1
+        if self.fix is None or self._since_fix >= self.goal_refresh_frames:
+            fix = latent_map.localise(goal_latent)
+            self._since_fix = 0
+            if goal_map_pose is not None:
+                ids, support = (fix.keyframe_ids, fix.support) if fix is not None else ((), 0)
+                fix = Fix(np.asarray(goal_map_pose, np.float64), np.zeros(3), ids, support)
+            if fix is not None:
+                self.fix = fix
+        if self.fix is None:
+            return GoalView(GOAL_NOT_FOUND, None, None, None)
+        # route
+        self._since_route += 1
+        if self.route_map is None or self._since_route >= self.route_refresh_frames:
+            start = latent_map.to_map(pose)
+            self.route_map = np.array(latent_map.route(start, self.fix, latent=latent),
+                                      np.float64).reshape(-1, 3)
+            self._since_route = 0
+        goal_pose = latent_map.to_odom(self.fix.pose)
+        waypoints = None
+        if len(self.route_map):
+            waypoints = np.stack([latent_map.to_odom(p) for p in self.route_map])
+        return GoalView(GOAL_LOCALISED, goal_pose, self.fix.std.copy(), waypoints,
+                        self.fix.support)

@@ -76,11 +76,15 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
 
         peer.goal_name_pub.publish(String(data='home'))
         assert second.wait_for_output("goal 'home' active", timeout=10), second.output()
-        assert peer.drive_until(lambda: peer.received['goal_pose'], pose=(0.0, 0.0, 0.0))
-        goal = peer.received['goal_pose'][-1]
-        assert goal.header.frame_id == 'odom'
-        assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx(HOME[:2])
-        assert yaw_of_quaternion(goal.pose.orientation) == pytest.approx(HOME[2])
+        # a restart is a new odometry session (the base may have restarted too): the map from
+        # before the SIGKILL is there, and the remembered goal is placed only once this session
+        # has joined it by place recognition (an untrained tiny model never does)
+        peer.process_one(pose=(0.0, 0.0, 0.0))
+        report = peer.wait_diagnostics(lambda v: v.get('goal_status') == 'localising')
+        assert report is not None, second.output()
+        assert int(report['map_sessions']) >= 2 and int(report['map_keyframes']) >= 1
+        assert report['map_joined'] == 'false'
+        assert not peer.received['goal_pose']  # never driven to blindly
         msg = peer.process_one()
         assert np.isfinite(decode_cloud(msg).goal_dist).all()
         assert peer.wait_diagnostics(lambda v: v.get('goal') == 'home') is not None

@@ -145,3 +145,43 @@ def test_keep_memory_copies_the_file_and_its_wal(tmp_path):
     assert target.read_bytes() == b'db'
     assert (tmp_path / 'kept' / 'map.sqlite3-wal').read_bytes() == b'wal'
     assert keep_memory(source, source) == source.resolve()  # the same file: nothing to copy
+
+
+def test_the_demo_goal_is_behind_the_wall_in_two_rooms():
+    from agent_node.evaluation.demo_cmd import behind_the_wall, demo_episode
+    from world_model.envs import SimConfig
+    from world_model.evaluation.episodes import plan_episodes
+
+    config = HarnessConfig(layout='two_rooms', goal_min_distance=1.2, goal_max_distance=4.0)
+    spec = demo_episode(config, SimConfig(), seed=0)
+    assert behind_the_wall(spec)
+    assert spec.start[0] < -0.6 and spec.goal[0] > 0.6
+    assert abs(spec.start[1]) > 0.8 and abs(spec.goal[1]) > 0.8
+    assert spec == demo_episode(config, SimConfig(), seed=0)  # seeded
+    open_config = HarnessConfig(layout='open', goal_min_distance=1.0, goal_max_distance=2.0)
+    assert demo_episode(open_config, SimConfig(), 0) == \
+        plan_episodes(open_config, SimConfig(), 1, 0)[0]
+
+
+def test_a_mapping_tour_that_fails_outside_the_agent_is_rerun_after_a_restart():
+    from agent_node.evaluation.harness import HarnessError, _map_with_retries
+
+    class Harness:
+        def __init__(self, failures):
+            self.failures, self.restarts, self.runs = failures, 0, 0
+
+        def run_mapping(self, steps, seed):
+            self.runs += 1
+            if self.runs <= self.failures:
+                raise HarnessError('sim_node died', restart=True)
+            return ('tour', steps, seed)
+
+        def restart(self):
+            self.restarts += 1
+
+    config = HarnessConfig(mapping_steps=50, retries=1)
+    once = Harness(failures=1)
+    assert _map_with_retries(once, config, 7) == ('tour', 50, 7)
+    assert once.restarts == 1 and once.runs == 2
+    with pytest.raises(HarnessError, match='sim_node died'):
+        _map_with_retries(Harness(failures=2), config, 7)

@@ -332,7 +332,7 @@ def run_policy(config: HarnessConfig, specs, policy: str, model_dir=None, workdi
                            domain_id=domain_id, node_overrides=node_overrides,
                            memory_path=memory_path) as harness:
         if policy == 'agent' and config.mapping_steps > 0:
-            mapping = harness.run_mapping(config.mapping_steps, mapping_seed)
+            mapping = _map_with_retries(harness, config, mapping_seed)
             if on_mapping is not None:
                 on_mapping(mapping)
         records = run_episodes(harness, specs, config.retries, on_episode, on_retry)
@@ -341,6 +341,22 @@ def run_policy(config: HarnessConfig, specs, policy: str, model_dir=None, workdi
         info['memory'] = str(harness.memory_path.resolve()) if workdir or memory_path else None
         info['mapping'] = mapping_info(mapping)
     return records, info
+
+
+def _map_with_retries(harness: EvaluationHarness, config: HarnessConfig, seed: int):
+    """The mapping tour, rerun from its start (after a restart) on an infrastructure failure.
+
+    The rerun drives into the same memory file, so it extends what the failed attempt mapped.
+    """
+    for attempt in range(config.retries + 1):
+        try:
+            return harness.run_mapping(config.mapping_steps, seed)
+        except HarnessError as exc:
+            if attempt == config.retries:
+                raise
+            if exc.restart:
+                harness.restart()
+    raise AssertionError('unreachable')
 
 
 def mapping_info(record: EpisodeRecord | None) -> dict:

@@ -185,3 +185,39 @@ def test_a_mapping_tour_that_fails_outside_the_agent_is_rerun_after_a_restart():
     assert once.restarts == 1 and once.runs == 2
     with pytest.raises(HarnessError, match='sim_node died'):
         _map_with_retries(Harness(failures=2), config, 7)
+
+
+def test_the_orchestrator_reads_the_map_markers_and_waypoints_of_this_episode():
+    from builtin_interfaces.msg import Time
+    from geometry_msgs.msg import Point, PoseStamped
+    from nav_msgs.msg import Path
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    from agent_node.evaluation.orchestrator import EpisodeOrchestrator
+
+    orch = EpisodeOrchestrator.__new__(EpisodeOrchestrator)  # the callbacks, without DDS
+    orch.period_ns, orch._frame0_ns = 100_000_000, 5_000_000_000
+    orch._record = EpisodeRecord(EpisodeSpec(0, 1, START, GOAL), 'agent')
+    now, before = Time(sec=6), Time(sec=4)
+
+    def markers(stamp):
+        clear = Marker(action=Marker.DELETEALL)  # unstamped, as a map often starts
+        points = Marker(ns='keyframes', points=[Point(x=1.0, y=2.0), Point(x=3.0, y=4.0)])
+        edges = Marker(ns='edges', type=Marker.LINE_LIST,
+                       points=[Point(x=1.0, y=2.0), Point(x=3.0, y=4.0), Point(x=9.0)])
+        points.header.stamp = edges.header.stamp = stamp
+        return MarkerArray(markers=[clear, points, edges])
+
+    orch._on_map(markers(before))  # stamped before the reset frame: another session's frame
+    assert orch._record._odom_map is None
+    orch._on_map(markers(now))
+    keyframes, edges = orch._record._odom_map
+    np.testing.assert_allclose(keyframes, [[1, 2], [3, 4]])
+    np.testing.assert_allclose(edges, [[[1, 2], [3, 4]]])  # the odd point left out
+    path = Path(poses=[PoseStamped(), PoseStamped()])
+    path.header.stamp = now
+    path.poses[1].pose.position.x = 2.0
+    path.poses[1].pose.orientation.w = 1.0
+    path.poses[0].pose.orientation.w = 1.0
+    orch._on_waypoints(path)
+    np.testing.assert_allclose(orch._record._odom_waypoints, [[0, 0, 0], [2, 0, 0]])

@@ -275,7 +275,9 @@ class EpisodeOrchestrator:
             self._record.set_goal_estimate(step, pose_of(msg.pose))
 
     def _on_map(self, msg):
-        if not msg.markers or not self._this_episode(msg.markers[0].header.stamp):
+        stamped = [m.header.stamp for m in msg.markers if stamp_ns(m.header.stamp)]
+        if not msg.markers or not self._this_episode(stamped[0] if stamped else
+                                                     msg.markers[0].header.stamp):
             return  # a map in an earlier session's odometry frame
         keyframes, edges = [], []
         for marker in msg.markers:

@@ -221,3 +221,13 @@ def test_the_orchestrator_reads_the_map_markers_and_waypoints_of_this_episode():
     path.poses[0].pose.orientation.w = 1.0
     orch._on_waypoints(path)
     np.testing.assert_allclose(orch._record._odom_waypoints, [[0, 0, 0], [2, 0, 0]])
+
+
+def test_a_missing_reset_frame_odometry_falls_back_to_the_first_step_with_both():
+    record = EpisodeRecord(EpisodeSpec(0, 1, START, GOAL), 'agent')
+    record.add_true_pose(0, START)  # its odometry arrived before the reset frame's truth
+    record.add_true_pose(1, START)
+    record.add_odometry(1, (0.0, 0.0, 0.0))
+    record.set_goal_estimate(1, odom_of((1.0, 0.0, 0.0)))
+    record.finish(1.0)
+    assert record.goal_last_error == (1, pytest.approx(0.5))

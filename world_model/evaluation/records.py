@@ -194,9 +194,12 @@ class EpisodeRecord:
         """Odometry-frame poses [..., 3] mapped into the world by the reset frame's transform.
 
         The odometry frame is anchored at the true start pose (it starts there, or at zero
-        there), so this is compose(true start, pose) when the odometry starts at zero.
+        there), so this is compose(true start, pose) when the odometry starts at zero. The
+        reset frame's odometry can arrive before its ground truth and go unrecorded: then the
+        first step with both stands in (a step or two of drift).
         """
-        return self.world_from_odom(0, poses)
+        both = self.trajectory.keys() & self.odometry.keys()
+        return self.world_from_odom(min(both), poses) if both else None
 
     def poses(self) -> np.ndarray:
         """[T, 3] ground-truth poses in step order."""

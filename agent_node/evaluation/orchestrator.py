@@ -93,6 +93,7 @@ class EpisodeOrchestrator:
         self.futures_seen = 0
         self.futures_step = -1
         self.frame_wall = 0.0  # wall time of the latest new step
+        self._early_odom = None  # the latest odometry before the reset frame's ground truth
         self.planner_state = None
         self._images = collections.deque(maxlen=16)  # (DDS source time, camera stamp) [ns]
         self._answered = None  # source time of the last frame a cmd_vel answered
@@ -104,6 +105,7 @@ class EpisodeOrchestrator:
         self.executor.spin_once(timeout_sec=0.0)  # drain what the previous episode left
         self._record, self._frame0_ns, self._last_step = record, None, -1
         self.futures_step = -1  # the latest step the world model has answered
+        self._early_odom = None
 
     @property
     def started(self) -> bool:
@@ -213,6 +215,9 @@ class EpisodeOrchestrator:
             if gap.max() > _POSE_MATCH:
                 return  # a frame of the previous episode
             self._frame0_ns = stamp_ns(msg.header.stamp)
+            early, self._early_odom = self._early_odom, None
+            if early is not None and stamp_ns(early.header.stamp) == self._frame0_ns:
+                record.add_odometry(0, pose_of(early.pose.pose))
         step = self.step_of(msg.header.stamp)
         if step is not None and record.add_true_pose(step, pose):
             if step > self._last_step:
@@ -222,6 +227,8 @@ class EpisodeOrchestrator:
         step = self.step_of(msg.header.stamp)
         if step is not None:
             self._record.add_odometry(step, pose_of(msg.pose.pose))
+        elif self._record is not None:
+            self._early_odom = msg  # perhaps the reset frame's, ahead of its ground truth
 
     def _on_image(self, msg, info):
         # DDS writer timestamps (wall clock, same host) pair each cmd_vel with the frame it

@@ -44,19 +44,22 @@ def _cell(value, fmt):
 def table(reports) -> list[str]:
     lines = ['| layout | distractors | policy | success | final dist. mean [m] | '
              'steps to success (median) | collision steps / ep. | plan Hz (median) | '
-             'latency p50 / p99 [ms] | wall [s] |',
-             '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+             'latency p50 / p99 [ms] | goal est. error median / p90 [m] | wall [s] |',
+             '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     for (layout, distractors), report in reports:
         for policy, r in report['results'].items():
             latency = '-' if r['latency_ms_p50'] is None else \
                 f'{r["latency_ms_p50"]:.1f} / {r["latency_ms_p99"]:.1f}'
+            error = r.get('goal_localisation_error_m') or {}
+            goal = '-' if error.get('median') is None else \
+                f'{error["median"]:.2f} / {error["p90"]:.2f}'
             lines.append(
                 f'| {layout} | {"yes" if distractors else "no"} | {policy} | '
                 f'{r["successes"]}/{r["episodes"]} ({r["success_rate"]:.0%}) | '
                 f'{_cell(r["final_distance_mean"], "{:.2f}")} | '
                 f'{_cell(r["steps_to_success_median"], "{:.0f}")} | '
                 f'{_cell(r["collisions_per_episode"], "{:.1f}")} | '
-                f'{_cell(r["plan_hz_median"], "{:.1f}")} | {latency} | '
+                f'{_cell(r["plan_hz_median"], "{:.1f}")} | {latency} | {goal} | '
                 f'{_cell(r["wall_s"], "{:.0f}")} |')
     return lines
 
@@ -76,6 +79,8 @@ def main(argv=None) -> int:
     parser.add_argument('--model-dir', default=None)
     parser.add_argument('--method', default='mppi')
     parser.add_argument('--policies', default='agent,random')
+    parser.add_argument('--mapping-steps', type=int, default=HarnessConfig.mapping_steps,
+                        help="the agent's mapping tour before each setting's episodes")
     parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
                         help='node parameter for every run (see jepa-agent closed-loop --help)')
     parser.add_argument('--out-dir', default='out/bench_closed_loop')
@@ -90,8 +95,8 @@ def main(argv=None) -> int:
         command = ['closed-loop', '--episodes', str(args.episodes), '--seed', str(args.seed),
                    '--layout', layout, '--budget', str(args.budget), '--threshold',
                    str(args.threshold), '--goal-distance', *map(str, args.goal_distance),
-                   '--method', args.method, '--policies', args.policies, '--report',
-                   str(report)]
+                   '--method', args.method, '--policies', args.policies, '--mapping-steps',
+                   str(args.mapping_steps), '--report', str(report)]
         for rule in args.param:
             command += ['--param', rule]
         if distractors:

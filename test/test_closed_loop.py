@@ -188,8 +188,9 @@ def test_closed_loop_report_compares_agent_and_random_on_the_same_episodes(tmp_p
     # so its agent stops at once and never drives
     report_path = tmp_path / 'report.json'
     rc = cli_main(['closed-loop', '--episodes', '2', '--seed', '5', '--layout', 'open',
-                   '--budget', '12', '--model-dir', str(DEFAULT_MODEL), '--domain-id',
-                   str(_domain()), '--report', str(report_path)])
+                   '--budget', '12', '--mapping-steps', '30', '--model-dir',
+                   str(DEFAULT_MODEL), '--domain-id', str(_domain()), '--report',
+                   str(report_path)])
     assert rc == 0
     report = json.loads(report_path.read_text())
     assert report['complete'] is True and report['error'] is None
@@ -220,6 +221,42 @@ def test_closed_loop_report_compares_agent_and_random_on_the_same_episodes(tmp_p
         assert episode['success'] or episode['steps'] == 12
         assert len(episode['trajectory']) == episode['steps'] + 1
     assert report['results']['agent']['latency_ms_p50'] is not None  # the planner drove
+    assert report['mapping_steps'] == 30 and report['memory_reused'] is False
+    assert report['memory'] == str(report_path.parent.resolve() / 'report-nodes' / 'agent' /
+                                   'memory-agent.sqlite3')
+    assert pathlib.Path(report['memory']).is_file()  # kept for a later --memory run
+    assert report['results']['agent']['mapping']['steps'] == 30
+    assert 'mapping' not in report['results']['random']
+    localisation = report['results']['agent']['goal_localisation_error_m']
+    assert set(localisation) == {'median', 'p90', 'count'}
+    assert 'goal_localisation_error_m' not in report['results']['random']
+    assert 'goal_localisation' in agent[0] and 'goal_unknown_frames' in agent[0]
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_the_mapping_tour_drives_the_real_nodes_without_a_goal(tiny_model, tmp_path):
+    from world_model.planning.status import IDLE
+
+    config = HarnessConfig(layout='two_rooms', mapping_steps=60, budget=3)
+    with EvaluationHarness(config, 'agent', model_dir=tiny_model, workdir=tmp_path,
+                           domain_id=_domain()) as harness:
+        memory = harness.memory_path
+        assert memory == tmp_path / 'memory-agent.sqlite3'
+        tour = harness.run_mapping(config.mapping_steps, seed=3)
+        assert harness.orchestrator.planner_state == IDLE  # no goal: the planner never drove
+        assert memory.is_file()
+        harness.restart()  # as after an infrastructure failure: the same memory file
+        params = yaml.safe_load(harness.params_file.read_text())
+        assert params['/**/world_model_node']['ros__parameters']['memory']['path'] == \
+            str(memory.resolve())
+        record = harness.run_episode(EpisodeSpec(0, 3, (-1.0, 1.0, 0.0), (1.0, -1.0, 0.0)))
+    assert tour.steps == 60 and len(tour.trajectory) >= 55
+    assert tour.goal_image is None and tour.goal_last_error is None  # no goal published
+    np.testing.assert_allclose(tour.poses()[0], tour.spec.start, atol=1e-6)
+    assert np.hypot(*(tour.poses()[-1][:2] - tour.poses()[0][:2])) > 0.3  # the tour drove
+    assert record.goal_image is not None  # the episode's reset publishes its goal again
+    assert harness.clean_stop
 
 
 @pytest.mark.ros
@@ -231,8 +268,8 @@ def test_demo_runs_one_episode_and_writes_the_png(tiny_model, tmp_path, capsys):
     parser = argparse.ArgumentParser()
     demo_cmd.add_arguments(parser)
     rc = demo_cmd.run(parser.parse_args([
-        '--budget', '10', '--model-dir', str(tiny_model), '--domain-id', str(_domain()),
-        '--out', str(out)]))
+        '--budget', '10', '--mapping-steps', '20', '--model-dir', str(tiny_model),
+        '--domain-id', str(_domain()), '--out', str(out)]))
     assert rc == 0
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     printed = capsys.readouterr().out
@@ -248,8 +285,8 @@ def test_demo_progress_shows_the_planners_rate_once_it_plans(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     demo_cmd.add_arguments(parser)
     rc = demo_cmd.run(parser.parse_args([
-        '--budget', '80', '--model-dir', str(DEFAULT_MODEL), '--domain-id', str(_domain()),
-        '--out', str(tmp_path / 'demo.png')]))
+        '--layout', 'open', '--budget', '80', '--mapping-steps', '0', '--model-dir',
+        str(DEFAULT_MODEL), '--domain-id', str(_domain()), '--out', str(tmp_path / 'demo.png')]))
     printed = capsys.readouterr().out
     assert rc == 0, printed
     rates = [float(m) for m in re.findall(r'plan\s+(\S+) Hz', printed)]

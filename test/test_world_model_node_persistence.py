@@ -30,8 +30,6 @@ from test_world_model_node import (
     rgb_image,
 )
 
-from world_model.geometry import yaw_of_quaternion
-
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 HOME = (1.5, -0.5, 0.3)

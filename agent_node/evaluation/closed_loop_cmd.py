@@ -20,10 +20,11 @@ Runs the same episodes (world_model.evaluation.episodes.plan_episodes) twice: wi
 world_model_node + planner_node (the agent) and with sim_node driven by smooth random commands
 (the baseline). The JSON report holds the exact protocol, the command, per-policy figures
 (success rate, final distance, steps to success, plan rate, latency p50/p99, collisions) and
-every episode with its ground-truth trajectory. The report is rewritten (atomically) after every
-episode, so a run that stops early keeps the episodes that finished ('complete': false, 'error');
-an episode that failed for an infrastructure reason is rerun once, and says so ('retries',
-'infrastructure_errors').
+every episode with its ground-truth trajectory. Before its episodes the agent drives a mapping
+tour (--mapping-steps) into its memory file; --memory reuses the map of an earlier run instead.
+The report is rewritten (atomically) after every episode, so a run that stops early keeps the
+episodes that finished ('complete': false, 'error'); an episode that failed for an
+infrastructure reason is rerun once, and says so ('retries', 'infrastructure_errors').
 """
 
 import datetime
@@ -81,10 +82,58 @@ def add_arguments(parser):
     parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
                         help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable; '
                              'VALUE is YAML)')
+    add_memory_arguments(parser)
 
 
-def harness_config(args) -> HarnessConfig:
+def add_memory_arguments(parser):
+    parser.add_argument('--mapping-steps', type=int, default=None, metavar='N',
+                        help="control steps of the mapping tour before the agent's episodes "
+                             f'(default {DEFAULTS["mapping_steps"]}; 0 with --memory)')
+    parser.add_argument('--memory', default=None, metavar='PATH',
+                        help="the world model's memory file of an earlier run (e.g. its "
+                             '<report>-nodes/agent/memory-agent.sqlite3), used in place (not '
+                             'copied): its map is extended by this run; skips mapping unless '
+                             '--mapping-steps is given')
+    parser.add_argument('--keep-memory', default=None, metavar='PATH',
+                        help="copy the agent's memory file here after the run, for --memory")
+
+
+def memory_settings(args) -> tuple[pathlib.Path | None, int]:
+    """(memory file to use or None for the run's own, mapping steps); ConfigError if absent."""
+    memory = None
+    if args.memory is not None:
+        memory = pathlib.Path(args.memory).expanduser().resolve()
+        if not memory.is_file():
+            raise ConfigError(f'--memory {args.memory}: no such file (pass the memory file of '
+                              f'an earlier run, e.g. <report>-nodes/agent/memory-agent.sqlite3)')
+    steps = args.mapping_steps
+    if steps is None:
+        steps = 0 if memory is not None else DEFAULTS['mapping_steps']
+    return memory, steps
+
+
+def fresh_memory(path: pathlib.Path):
+    """Remove a previous run's memory file (and its WAL) from this run's workdir."""
+    for suffix in ('', '-wal', '-shm'):
+        pathlib.Path(f'{path}{suffix}').unlink(missing_ok=True)
+
+
+def keep_memory(source: pathlib.Path, target) -> pathlib.Path:
+    """Copy the memory file (with its WAL, if the node left one) to target."""
+    import shutil
+
+    target = pathlib.Path(target).expanduser().resolve()
+    if target != source.resolve():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ('', '-wal'):
+            if pathlib.Path(f'{source}{suffix}').is_file():
+                shutil.copy2(f'{source}{suffix}', f'{target}{suffix}')
+    return target
+
+
+def harness_config(args, mapping_steps: int | None = None) -> HarnessConfig:
     return from_dict(HarnessConfig, {
+        'mapping_steps': DEFAULTS['mapping_steps'] if mapping_steps is None else mapping_steps,
         'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
         'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
         'goal_max_distance': args.goal_distance[1], 'method': args.method,
@@ -172,13 +221,19 @@ def format_table(results: dict) -> str:
             ('control rate median [Hz]', 'control_hz_median', '{:.1f}'),
             ('latency p50 [ms]', 'latency_ms_p50', '{:.1f}'),
             ('latency p99 [ms]', 'latency_ms_p99', '{:.1f}'),
+            ('goal estimate error med [m]', ('goal_localisation_error_m', 'median'), '{:.2f}'),
+            ('goal estimate error p90 [m]', ('goal_localisation_error_m', 'p90'), '{:.2f}'),
+            ('no goal estimate', 'no_goal_estimate_fraction', '{:.0%}'),
+            ("'goal_unknown' frames / ep", 'goal_unknown_frames_mean', '{:.1f}'),
             ('wall time [s]', 'wall_s', '{:.0f}')]
     names = list(results)
     lines = [f'{"":28}' + ''.join(f'{n:>12}' for n in names)]
     for label, key, fmt in rows:
         cells = []
         for name in names:
-            value = results[name].get(key)
+            value = results[name]
+            for part in key if isinstance(key, tuple) else (key,):
+                value = value.get(part) if isinstance(value, dict) else None
             cells.append('-' if value is None or (isinstance(value, float) and
                                                   not math.isfinite(value))
                          else fmt.format(value))
@@ -201,6 +256,10 @@ class _Progress:
         self.bar.set_postfix_str(', '.join(f'{p} {w}/{n}' for p, (w, n) in self.wins.items()))
         self.bar.update(1)
 
+    def mapping(self, record):
+        self.bar.write(f'mapping tour: {record.steps} steps in {record.wall_s:.0f} s, '
+                       f'{record.collisions} collision steps', file=sys.stderr)
+
     def retry(self, spec, error):
         self.bar.write(f'episode {spec.index}: infrastructure failure, running it again: '
                        f'{str(error).splitlines()[0]}', file=sys.stderr)
@@ -211,7 +270,8 @@ class _Progress:
 
 def run(args) -> int:
     try:
-        config = harness_config(args)
+        memory, mapping_steps = memory_settings(args)
+        config = harness_config(args, mapping_steps)
         policies = _policies(args.policies)
         overrides = node_overrides(args.param)
         if args.episodes < 1:
@@ -223,6 +283,10 @@ def run(args) -> int:
         return 2
     report_path = pathlib.Path(args.report)
     workdir = report_path.with_name(report_path.stem + '-nodes')
+    agent = 'agent' in policies
+    memory_file = memory or (workdir / 'agent' / 'memory-agent.sqlite3').resolve()
+    if agent and memory is None:
+        fresh_memory(memory_file)  # a rerun into the same workdir starts a new map
     report = IncrementalReport(report_path, {
         'command': command_line(args),
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -233,6 +297,9 @@ def run(args) -> int:
                      'seed': args.seed},
         'config': to_dict(config),
         'node_overrides': overrides,
+        'mapping_steps': config.mapping_steps if agent else 0,
+        'memory': str(memory_file) if agent else None,
+        'memory_reused': memory is not None,
     })
     progress = _Progress(len(specs) * len(policies))
 
@@ -246,7 +313,8 @@ def run(args) -> int:
             _, info = run_policy(config, specs, policy, model_dir=args.model_dir,
                                  workdir=workdir / policy, domain_id=args.domain_id,
                                  on_episode=on_episode, node_overrides=overrides,
-                                 on_retry=progress.retry)
+                                 on_retry=progress.retry, memory_path=memory,
+                                 mapping_seed=args.seed, on_mapping=progress.mapping)
             report.finish_policy(policy, info)
         error = None
     except InfrastructureError as exc:  # HarnessError included
@@ -270,6 +338,11 @@ def run(args) -> int:
     if retried:
         print(f'{retried} episode(s) were rerun after an infrastructure failure (see '
               f"'infrastructure_errors' in the report)")
+    if agent:
+        kept = memory_file
+        if args.keep_memory is not None:
+            kept = keep_memory(memory_file, args.keep_memory)
+        print(f"the agent's map: {kept} (reuse it with --memory {kept})")
     print(f'wrote {report_path.resolve()} ({data["wall_s"]:.0f} s)')
     return 0
 
@@ -287,6 +360,12 @@ def command_line(args) -> str:
               args.lockstep_timeout, '--retries', args.retries]
     for rule in args.param:
         words += ['--param', rule]
+    if args.mapping_steps is not None:
+        words += ['--mapping-steps', args.mapping_steps]
+    if args.memory is not None:
+        words += ['--memory', args.memory]
+    if args.keep_memory is not None:
+        words += ['--keep-memory', args.keep_memory]
     words += ['--report', args.report]
     return shlex.join(str(w) for w in words)
 

@@ -14,10 +14,13 @@
 """`jepa-agent demo` (`make demo`): the robot drives to an image goal through the real nodes.
 
 Starts sim_node + world_model_node + planner_node with the shipped model (models/default) as
-separate processes, runs one seeded image-goal episode (agent_node.evaluation.harness), prints
-the goal distance, plan rate and latency while it runs, then a summary, and writes a PNG: top-down
-trajectory with the goal, the goal image, predicted futures at a few moments, camera frames,
-and the surprise and goal-distance traces.
+separate processes, drives a short mapping tour (the robot builds its map, steered by the
+orchestrator on ground truth), then runs one seeded image-goal episode
+(agent_node.evaluation.harness); in 'two_rooms' the goal is in the other room, behind the
+dividing wall. Prints the goal distance, plan rate and latency while it runs, then a summary,
+and writes a PNG: top-down trajectory with the goal, the map's keyframes and edges and the
+waypoint chain (when the world model publishes them), predicted futures at a few moments, the
+goal image, camera frames, and the surprise and goal-distance traces.
 """
 
 import math
@@ -40,26 +43,79 @@ from world_model.planning.planner_config import PLANNER_METHODS
 
 NAME = 'jepa-agent demo'
 SNAPSHOTS = 3  # predicted futures drawn on the map
+MAPPING_STEPS = 1000  # about one pass of the tour over both rooms
+GOAL_DISTANCE = {'two_rooms': (1.2, 4.0)}  # else (1.0, 2.0)
 
 
 def add_arguments(parser):
     parser.add_argument('--out', default='out/demo.png', help='PNG to write')
     parser.add_argument('--seed', type=int, default=0, help='episode seed (start and goal)')
-    parser.add_argument('--layout', default='open', choices=LAYOUT_NAMES)
+    parser.add_argument('--layout', default='two_rooms', choices=LAYOUT_NAMES)
     parser.add_argument('--budget', type=int, default=200, metavar='STEPS',
                         help='control steps before giving up')
     parser.add_argument('--distractors', action='store_true', help='moving distractors')
     parser.add_argument('--model-dir', default=None,
                         help='exported model directory (default: models/default)')
     parser.add_argument('--method', default='mppi', choices=PLANNER_METHODS)
-    parser.add_argument('--goal-distance', type=float, nargs=2, default=(1.0, 2.0),
-                        metavar=('MIN', 'MAX'), help='start-goal distance range [m]')
+    parser.add_argument('--goal-distance', type=float, nargs=2, default=None,
+                        metavar=('MIN', 'MAX'),
+                        help='start-goal distance range [m] (default 1.2 4.0 in two_rooms, '
+                             'else 1.0 2.0)')
+    parser.add_argument('--mapping-steps', type=int, default=None, metavar='N',
+                        help=f'control steps of the mapping tour first (default '
+                             f'{MAPPING_STEPS}, 0 with --memory; 0: none)')
+    parser.add_argument('--memory', default=None, metavar='PATH',
+                        help='memory file of an earlier run to use (in place); skips the '
+                             'mapping tour unless --mapping-steps is given')
     parser.add_argument('--threshold', type=float, default=0.3, metavar='M',
                         help='success distance to the goal [m]')
     parser.add_argument('--domain-id', type=int, default=None,
                         help='ROS domain (default: a private one from the pid)')
     parser.add_argument('--param', action='append', default=[], metavar='NODE:NAME=VALUE',
                         help='extra node parameter, e.g. planner_node:w_latent=0.5 (repeatable)')
+
+
+def behind_the_wall(spec) -> bool:
+    """Start in the west room and goal in the east one, both off the door's row."""
+    start, goal = spec.start, spec.goal
+    return start[0] < -0.6 and goal[0] > 0.6 and abs(start[1]) > 0.8 and abs(goal[1]) > 0.8
+
+
+def demo_episode(config: HarnessConfig, sim_config, seed: int):
+    """The seed's first episode; in 'two_rooms' the first one whose goal is behind the wall."""
+    if config.layout != 'two_rooms':
+        return plan_episodes(config, sim_config, 1, seed)[0]
+    for spec in plan_episodes(config, sim_config, 400, seed):
+        if behind_the_wall(spec):
+            return spec
+    raise ConfigError(f'no episode of seed {seed} with start x < -0.6, goal x > 0.6 and '
+                      f'|y| > 0.8: widen --goal-distance')
+
+
+def draw_map(ax, record):
+    """The map's edges and keyframes and the waypoint chain, when they were received."""
+    if record.map_edges is not None and len(record.map_edges):
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(LineCollection(record.map_edges, colors='tab:green', linewidths=0.6,
+                                         alpha=0.5, zorder=2, label='map edges'))
+    if record.map_keyframes is not None and len(record.map_keyframes):
+        ax.plot(*record.map_keyframes.T, '.', color='tab:green', markersize=3, zorder=2,
+                label=f'map keyframes ({len(record.map_keyframes)})')
+    if record.waypoints is not None and len(record.waypoints):
+        ax.plot(*record.waypoints[:, :2].T, 'D-', color='darkorange', markersize=4, lw=1.2,
+                zorder=4, label='waypoint chain to the goal')
+
+
+def localisation_line(record) -> str:
+    """The goal estimate's error, first and last, or that the world model gave none."""
+    if record.goal_last_error is None:
+        return 'the world model published no goal estimate'
+    (first_step, first), (last_step, last) = record.goal_first_error, record.goal_last_error
+    unknown = (f", planner 'goal_unknown' for {record.goal_unknown_frames} steps"
+               if record.goal_unknown_frames else '')
+    return (f'goal estimate error {first:.2f} m at step {first_step}, {last:.2f} m at step '
+            f'{last_step}{unknown}')
 
 
 def progress_line(record, step: int, distance: float, budget: int, every: int = 10) -> str:
@@ -100,7 +156,7 @@ def _announce_retry(spec, error):
           f'{str(error).splitlines()[0]}', flush=True)
 
 
-def demo_figure(record, layout, threshold: float, title: str):
+def demo_figure(record, layout, threshold: float, title: str, tour=None):
     """Map (trajectory, goal, futures) + goal image + frames + surprise/distance traces."""
     import matplotlib.pyplot as plt
 
@@ -113,6 +169,10 @@ def demo_figure(record, layout, threshold: float, title: str):
                             hspace=0.45, wspace=0.3)
     ax = fig.add_subplot(grid[:, 0])
     vis.draw_layout(ax, layout)
+    if tour is not None and tour.trajectory:
+        ax.plot(*tour.poses()[:, :2].T, '-', color='0.6', lw=0.6, alpha=0.6, zorder=1,
+                label=f'mapping tour, {tour.steps} steps (ground truth)')
+    draw_map(ax, record)
     snapshots = record.futures
     if snapshots:
         chosen = [snapshots[i] for i in vis.pick_frames(len(snapshots), SNAPSHOTS)]
@@ -164,24 +224,43 @@ def demo_figure(record, layout, threshold: float, title: str):
 def run(args) -> int:
     began = time.monotonic()
     try:
+        memory = None
+        if args.memory is not None:
+            memory = pathlib.Path(args.memory).expanduser().resolve()
+            if not memory.is_file():
+                raise ConfigError(f'--memory {args.memory}: no such file')
+        mapping_steps = args.mapping_steps
+        if mapping_steps is None:
+            mapping_steps = 0 if memory is not None else MAPPING_STEPS
+        distance = args.goal_distance or GOAL_DISTANCE.get(args.layout, (1.0, 2.0))
         config = from_dict(HarnessConfig, {
             'layout': args.layout, 'distractors': args.distractors, 'budget': args.budget,
-            'success_threshold': args.threshold, 'goal_min_distance': args.goal_distance[0],
-            'goal_max_distance': args.goal_distance[1], 'method': args.method,
-            'snapshot_every': 5, 'keep_frames': True}, where='--')
+            'success_threshold': args.threshold, 'goal_min_distance': distance[0],
+            'goal_max_distance': distance[1], 'method': args.method,
+            'snapshot_every': 5, 'keep_frames': True, 'mapping_steps': mapping_steps},
+            where='--')
         overrides = node_overrides(args.param)
         sim_config = sim_config_of(node_parameters(config, ''))
-        spec = plan_episodes(config, sim_config, 1, args.seed)[0]
+        spec = demo_episode(config, sim_config, args.seed)
     except ConfigError as exc:
         print(f'{NAME}: error: {exc}', file=sys.stderr)
         return 2
     harness = EvaluationHarness(config, 'agent', model_dir=args.model_dir,
-                                domain_id=args.domain_id, node_overrides=overrides)
+                                domain_id=args.domain_id, node_overrides=overrides,
+                                memory_path=memory)
     print(f'{NAME}: starting sim_node, world_model_node and planner_node (model '
           f'{harness.model_dir}) ...', flush=True)
     try:
         with harness:
-            print(f'{NAME}: nodes up in {harness.startup_s:.1f} s. Episode seed {args.seed}: '
+            print(f'{NAME}: nodes up in {harness.startup_s:.1f} s.', flush=True)
+            tour = None
+            if config.mapping_steps:
+                print(f'{NAME}: mapping tour, {config.mapping_steps} steps (steered on ground '
+                      f'truth, as a teleoperator would) ...', flush=True)
+                tour = harness.run_mapping(config.mapping_steps, args.seed)
+                print(f'{NAME}: map built in {tour.wall_s:.0f} s ({tour.collisions} collision '
+                      f'steps)', flush=True)
+            print(f'{NAME}: episode seed {args.seed}: '
                   f'layout {config.layout!r}, start ({spec.start[0]:.2f}, {spec.start[1]:.2f}), '
                   f'goal image rendered at ({spec.goal[0]:.2f}, {spec.goal[1]:.2f}), '
                   f'{spec.distance:.2f} m away', flush=True)
@@ -199,13 +278,14 @@ def run(args) -> int:
     print(f'{NAME}: {outcome}; final distance {record.final_distance:.2f} m, '
           f'{record.collisions} collision steps, plan rate {rate:.1f} Hz, latency p50 '
           f'{latency[0]:.1f} ms p99 {latency[1]:.1f} ms')
+    print(f'{NAME}: {localisation_line(record)}')
     from world_model.visualization import save_figure
 
     layout = episode_layout(sim_config, spec.seed, config.layout)
     fig = demo_figure(record, layout, config.success_threshold,
                       f'image-goal episode, seed {args.seed}, {config.layout!r}: '
                       f'{"success" if record.success else "failure"} in {record.steps} steps, '
-                      f'final distance {record.final_distance:.2f} m')
+                      f'final distance {record.final_distance:.2f} m', tour)
     out = save_figure(fig, pathlib.Path(args.out))
     print(f'{NAME}: wrote {out.resolve()} ({time.monotonic() - began:.0f} s in all)')
     return 0

@@ -52,7 +52,9 @@ from agent_node.evaluation.node_set import (
 )
 from agent_node.evaluation.orchestrator import EpisodeOrchestrator
 from world_model.envs import ActionLimits, ExplorationPolicy
+from world_model.envs.diff_drive_sim import episode_layout
 from world_model.evaluation.episodes import EpisodeSpec
+from world_model.evaluation.mapping_tour import MappingTour
 from world_model.evaluation.protocol import POLICIES, HarnessConfig
 from world_model.evaluation.records import EpisodeRecord
 from world_model.evaluation.retry import run_episodes
@@ -61,6 +63,7 @@ from world_model.planning.status import GOAL_REACHED
 __all__ = ['EvaluationHarness', 'HarnessError', 'run_policy']
 
 _GROUND_TRUTH_WAIT_S = 20.0  # wall seconds for the reset frame after sim/reset
+_PACE_WAIT_S = 0.2  # wall seconds the mapping tour waits for the world model's answer
 
 
 class EvaluationHarness:
@@ -71,7 +74,8 @@ class EvaluationHarness:
     """
 
     def __init__(self, config: HarnessConfig, policy: str, model_dir=None, workdir=None,
-                 domain_id: int | None = None, base_config=None, node_overrides=None):
+                 domain_id: int | None = None, base_config=None, node_overrides=None,
+                 memory_path=None):
         if policy not in POLICIES:
             raise ValueError(f'unknown policy {policy!r}: allowed one of {", ".join(POLICIES)}')
         self.config, self.policy = config, policy
@@ -83,8 +87,10 @@ class EvaluationHarness:
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.domain_id = default_domain_id() if domain_id is None else int(domain_id)
-        self.parameters = node_parameters(config, str(self.workdir / f'memory-{policy}.sqlite3'),
-                                          base_config, node_overrides)
+        # one memory file for the whole run: node restarts after a failure keep the map
+        self.memory_path = pathlib.Path(memory_path or self.workdir / f'memory-{policy}.sqlite3')
+        self.parameters = node_parameters(config, str(self.memory_path.resolve()), base_config,
+                                          node_overrides)
         self.sim_config = sim_config_of(self.parameters)
         self.params_file = self.workdir / f'params-{policy}.yaml'
         self.params_file.write_text(yaml.safe_dump(self.parameters, sort_keys=False))
@@ -180,6 +186,61 @@ class EvaluationHarness:
                                f'in {self.model_dir} valid? node log {self.log_path}:\n'
                                f'{self.nodes.tail()}')
 
+    # -- mapping ------------------------------------------------------------------------------
+    def run_mapping(self, steps: int, seed: int, on_step=None) -> EpisodeRecord:
+        """The mapping tour for `steps` control steps: no goal image, the planner idle.
+
+        The orchestrator publishes the tour's commands, steered on the ground truth (a
+        teleoperator's stand-in); the world model node builds its map from camera + odometry.
+        Returns the tour's record (policy 'mapping'): trajectory, collisions, wall time.
+        """
+        layout = episode_layout(self.sim_config, seed, self.config.layout)
+        tour = MappingTour(layout, self.sim_config.robot_radius,
+                           ActionLimits.from_config(self.sim_config), seed)
+        spec = EpisodeSpec(-1, int(seed) & 0x7FFF_FFFF,
+                           tuple(round(float(v), 6) for v in tour.start), ())
+        return self._drive(spec, 'mapping', steps, tour.act, on_step)
+
+    def _drive(self, spec, policy, steps, act, on_step=None) -> EpisodeRecord:
+        """Publish act(true pose) on every frame once the world model has answered it.
+
+        Paced by world_model/predicted_futures (as the planner is in an episode), so the world
+        model sees every frame of the tour rather than the newest of a burst.
+        """
+        orch, record = self.orchestrator, EpisodeRecord(spec, policy)
+        orch.begin_episode(record)
+        try:
+            began = time.monotonic()
+            orch.reset_simulator(spec, check=self.nodes.check)
+            if not orch.spin_until(lambda: orch.started, _GROUND_TRUTH_WAIT_S,
+                                   self.nodes.check):
+                raise HarnessError(f'{policy}: no ground truth at the start pose after '
+                                   f'sim/reset; node log {self.log_path}:\n{self.nodes.tail()}')
+            handled, pose = -1, np.asarray(spec.start)
+            deadline = began + self.config.episode_timeout * max(1.0, steps / 200)
+            while handled < steps:
+                orch.spin_once(0.05)
+                self.nodes.check()
+                if time.monotonic() > deadline:
+                    raise HarnessError(f'{policy}: stalled at step {orch.last_step}; node log '
+                                       f'{self.log_path}', restart=True)
+                if orch.last_step <= handled:
+                    continue
+                if orch.futures_step < orch.last_step and \
+                        time.monotonic() - orch.frame_wall < _PACE_WAIT_S:
+                    continue
+                handled = orch.last_step
+                pose = record.trajectory.get(handled, pose)  # a dropped message: the last
+                if on_step is not None:
+                    on_step(record, handled)
+                if handled < steps:
+                    orch.publish_command(act(pose))
+        finally:
+            orch.end_episode()
+        record.steps = handled
+        record.finish(time.monotonic() - began)
+        return record
+
     # -- episodes -----------------------------------------------------------------------------
     def run_episode(self, spec: EpisodeSpec, on_step=None) -> EpisodeRecord:
         """Reset to spec, run until success, budget or stop; on_step(record, step, distance).
@@ -225,6 +286,7 @@ class EvaluationHarness:
                         continue  # a dropped ground-truth message
                     distance = float(np.hypot(*(pose[:2] - goal)))
                     record.observe_distance(step, distance)
+                    record.add_planner_state(orch.planner_state)
                     if on_step is not None:
                         on_step(record, step, distance)
                     if distance < cfg.success_threshold:
@@ -256,16 +318,57 @@ class EvaluationHarness:
 
 def run_policy(config: HarnessConfig, specs, policy: str, model_dir=None, workdir=None,
                domain_id=None, on_episode=None, node_overrides=None,
-               on_retry=None) -> tuple[list[EpisodeRecord], dict]:
+               on_retry=None, memory_path=None, mapping_seed: int = 0,
+               on_mapping=None) -> tuple[list[EpisodeRecord], dict]:
     """All specs under one policy; on_episode(record) after each. Returns (records, info).
 
+    The agent first drives config.mapping_steps of the mapping tour (seeded by mapping_seed;
+    on_mapping(record) after it) into its memory file, memory_path or the workdir's.
     An episode that fails for an infrastructure reason is rerun up to config.retries times
     (after a restart of the nodes when one died or stalled); on_retry(spec, error) before each.
     """
+    mapping = None
     with EvaluationHarness(config, policy, model_dir=model_dir, workdir=workdir,
-                           domain_id=domain_id, node_overrides=node_overrides) as harness:
+                           domain_id=domain_id, node_overrides=node_overrides,
+                           memory_path=memory_path) as harness:
+        if policy == 'agent' and config.mapping_steps > 0:
+            mapping = _map_with_retries(harness, config, mapping_seed)
+            if on_mapping is not None:
+                on_mapping(mapping)
         records = run_episodes(harness, specs, config.retries, on_episode, on_retry)
-    return records, harness_info(harness, workdir is not None)
+    info = harness_info(harness, workdir is not None)
+    if policy == 'agent':
+        info['memory'] = str(harness.memory_path.resolve()) if workdir or memory_path else None
+        info['mapping'] = mapping_info(mapping)
+    return records, info
+
+
+def _map_with_retries(harness: EvaluationHarness, config: HarnessConfig, seed: int):
+    """The mapping tour, rerun from its start (after a restart) on an infrastructure failure.
+
+    The rerun drives into the same memory file, so it extends what the failed attempt mapped.
+    """
+    for attempt in range(config.retries + 1):
+        try:
+            return harness.run_mapping(config.mapping_steps, seed)
+        except HarnessError as exc:
+            if attempt == config.retries:
+                raise
+            if exc.restart:
+                harness.restart()
+    raise AssertionError('unreachable')
+
+
+def mapping_info(record: EpisodeRecord | None) -> dict:
+    """What the report says about the mapping phase ({'steps': 0} when it was skipped)."""
+    if record is None:
+        return {'steps': 0}
+    poses = record.poses()
+    return {'steps': record.steps, 'wall_s': round(record.wall_s, 1),
+            'control_hz': round(record.control_hz, 2), 'collisions': record.collisions,
+            'start': list(record.spec.start),
+            'x_range_m': [round(float(poses[:, 0].min()), 2), round(float(poses[:, 0].max()), 2)]
+            if len(poses) else None}
 
 
 def harness_info(harness: EvaluationHarness, keep_log: bool = True) -> dict:

@@ -43,13 +43,14 @@ class EpisodeOrchestrator:
     def __init__(self, context, config: HarnessConfig, period_s: float, policy: str):
         from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import PoseStamped, Twist, Vector3Stamped
-        from nav_msgs.msg import Odometry
+        from nav_msgs.msg import Odometry, Path
         from rcl_interfaces.srv import SetParameters
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from sensor_msgs.msg import Image, PointCloud2
         from std_msgs.msg import Bool, String
         from std_srvs.srv import Trigger
+        from visualization_msgs.msg import MarkerArray
 
         from agent_node.ros import qos
 
@@ -80,6 +81,9 @@ class EpisodeOrchestrator:
                 (PoseStamped, 'world_model/goal_pose_estimate', self._on_estimate, reliable),
                 (String, 'planner/status', self._on_status, latched),
                 (DiagnosticArray, '/diagnostics', self._on_diagnostics, reliable),
+                # the latent map (issue 9 contract); absent from older world model nodes
+                (MarkerArray, 'world_model/map_markers', self._on_map, reliable),
+                (Path, 'world_model/waypoints', self._on_waypoints, reliable),
             ]
         for msg_type, topic, callback, profile in subscriptions:
             node.create_subscription(msg_type, topic, callback, profile)
@@ -87,6 +91,9 @@ class EpisodeOrchestrator:
         self._frame0_ns = None
         self._last_step = -1
         self.futures_seen = 0
+        self.futures_step = -1
+        self.frame_wall = 0.0  # wall time of the latest new step
+        self._early_odom = None  # the latest odometry before the reset frame's ground truth
         self.planner_state = None
         self._images = collections.deque(maxlen=16)  # (DDS source time, camera stamp) [ns]
         self._answered = None  # source time of the last frame a cmd_vel answered
@@ -97,6 +104,8 @@ class EpisodeOrchestrator:
         """Record into `record` from its reset frame on (frames before it are ignored)."""
         self.executor.spin_once(timeout_sec=0.0)  # drain what the previous episode left
         self._record, self._frame0_ns, self._last_step = record, None, -1
+        self.futures_step = -1  # the latest step the world model has answered
+        self._early_odom = None
 
     @property
     def started(self) -> bool:
@@ -117,7 +126,10 @@ class EpisodeOrchestrator:
             record.set_goal_image(goal_image[1])
 
     def reset_simulator(self, spec: EpisodeSpec, check=None):
-        """Set sim_node's seed, start_pose and goal_pose, then call sim/reset."""
+        """Set sim_node's seed, start_pose and goal_pose, then call sim/reset.
+
+        An empty spec.goal sets goal_pose [] (the mapping tour): no goal image is published.
+        """
         from rcl_interfaces.srv import SetParameters
         from rclpy.parameter import Parameter
         from std_srvs.srv import Trigger
@@ -182,6 +194,10 @@ class EpisodeOrchestrator:
             return None
         return int(round((ns - self._frame0_ns) / self.period_ns))
 
+    def _this_episode(self, stamp) -> bool:
+        """Stamped since the reset frame (or unstamped, while an episode runs)."""
+        return self.started and (stamp_ns(stamp) == 0 or self.step_of(stamp) is not None)
+
     def destroy(self):
         self.executor.shutdown()
         self.node.destroy_node()
@@ -199,14 +215,20 @@ class EpisodeOrchestrator:
             if gap.max() > _POSE_MATCH:
                 return  # a frame of the previous episode
             self._frame0_ns = stamp_ns(msg.header.stamp)
+            early, self._early_odom = self._early_odom, None
+            if early is not None and stamp_ns(early.header.stamp) == self._frame0_ns:
+                record.add_odometry(0, pose_of(early.pose.pose))
         step = self.step_of(msg.header.stamp)
         if step is not None and record.add_true_pose(step, pose):
-            self._last_step = max(self._last_step, step)
+            if step > self._last_step:
+                self._last_step, self.frame_wall = step, time.monotonic()
 
     def _on_odom(self, msg):
         step = self.step_of(msg.header.stamp)
         if step is not None:
             self._record.add_odometry(step, pose_of(msg.pose.pose))
+        elif self._record is not None:
+            self._early_odom = msg  # perhaps the reset frame's, ahead of its ground truth
 
     def _on_image(self, msg, info):
         # DDS writer timestamps (wall clock, same host) pair each cmd_vel with the frame it
@@ -240,6 +262,8 @@ class EpisodeOrchestrator:
     def _on_futures(self, msg):
         self.futures_seen += 1
         step = self.step_of(msg.header.stamp)
+        if step is not None:
+            self.futures_step = max(self.futures_step, step)
         if step is None or step % self.config.snapshot_every:
             return
         from agent_node.conversions.futures import decode_futures
@@ -256,6 +280,24 @@ class EpisodeOrchestrator:
         step = self.step_of(msg.header.stamp)
         if step is not None:
             self._record.set_goal_estimate(step, pose_of(msg.pose))
+
+    def _on_map(self, msg):
+        stamped = [m.header.stamp for m in msg.markers if stamp_ns(m.header.stamp)]
+        if not msg.markers or not self._this_episode(stamped[0] if stamped else
+                                                     msg.markers[0].header.stamp):
+            return  # a map in an earlier session's odometry frame
+        keyframes, edges = [], []
+        for marker in msg.markers:
+            points = [(p.x, p.y) for p in marker.points]
+            if marker.ns == 'keyframes':
+                keyframes += points
+            elif marker.ns == 'edges':
+                edges += points[:len(points) // 2 * 2]
+        self._record.set_map(keyframes, edges)
+
+    def _on_waypoints(self, msg):
+        if self._this_episode(msg.header.stamp):
+            self._record.set_waypoints([pose_of(p.pose) for p in msg.poses])
 
     def _on_status(self, msg):
         self.planner_state = msg.data

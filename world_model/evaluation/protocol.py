@@ -65,6 +65,9 @@ class HarnessConfig:
     snapshot_every: int = param(10, lo=1, hi=100_000,
                                 help='keep the predicted futures every this many steps')
     keep_frames: bool = param(False, help='keep camera frames (for figures)')
+    mapping_steps: int = param(1200, lo=0, hi=1_000_000,
+                               help="control steps of the mapping tour before the agent's "
+                                    'episodes (0: none, e.g. with a map from an earlier run)')
 
     def check(self):
         if self.goal_min_distance > self.goal_max_distance:
@@ -92,6 +95,21 @@ def protocol_report(config: HarnessConfig, sim_config: SimConfig) -> dict:
                  'step whose ground-truth distance is below the threshold',
         'agent_stop': f"an agent episode also ends when planner/status has been "
                       f"'{GOAL_REACHED}' for {config.stop_frames} frames (it stopped)",
+        'mapping': f'before its episodes the agent builds its map for {config.mapping_steps} '
+                   f'control steps (0: none; a reused map, see memory): its nodes run as in an '
+                   f'episode but without a goal image (the planner is idle and publishes no '
+                   f'cmd_vel) while the orchestrator drives the mapping tour '
+                   f'(world_model.evaluation.mapping_tour), standing in for a teleoperator: '
+                   f'seeded waypoints over the free space, room by room through the door, '
+                   f'full turns on the spot at some of them, pure pursuit steered on the '
+                   f"simulator's ground truth, which the nodes never see. The map persists in "
+                   f"the world model node's memory file across the episodes (and node "
+                   f'restarts); the random baseline builds none',
+        'goal_localisation': "goal_localisation_error_m: distance from the world model's "
+                             'goal_pose_estimate (odometry frame, mapped to the world through '
+                             'the odometry-to-world transform of the reset frame, evaluation '
+                             'only) to the true goal position; first and last estimate per '
+                             'episode, median and p90 of the last over the episodes with one',
         'random_policy': 'ExplorationPolicy (smooth Ornstein-Uhlenbeck v, omega) seeded per '
                          'episode, published by the orchestrator; no world model, no planner',
         'simulator': 'sim_node in lockstep (one step per cmd_vel, or after lockstep_timeout) '

@@ -26,6 +26,7 @@ import numpy as np
 
 from world_model import geometry
 from world_model.evaluation.episodes import EpisodeSpec
+from world_model.planning.status import GOAL_UNKNOWN
 
 
 @dataclasses.dataclass
@@ -57,12 +58,22 @@ class EpisodeRecord:
     plan_hz: list = dataclasses.field(default_factory=list)
     futures: list = dataclasses.field(default_factory=list)  # FuturesSnapshot
     goal_estimate: tuple | None = None  # last goal_pose_estimate, world frame
+    # goal localisation: (step, error [m]) of the first and last estimate, None without one
+    goal_first_error: tuple | None = None
+    goal_last_error: tuple | None = None
+    goal_unknown_frames: int = 0  # steps with planner/status 'goal_unknown'
+    map_keyframes: np.ndarray | None = None  # [N, 2] world frame, last map_markers received
+    map_edges: np.ndarray | None = None  # [M, 2, 2] world frame
+    waypoints: np.ndarray | None = None  # [P, 3] world frame, last waypoints received
     goal_image: np.ndarray | None = None
     frames: dict = dataclasses.field(default_factory=dict)  # step -> RGB (keep_frames)
     retries: int = 0  # attempts of this episode that failed for an infrastructure reason
     infrastructure_errors: list = dataclasses.field(default_factory=list)  # their messages
     _odom_futures: list = dataclasses.field(default_factory=list, repr=False)
     _odom_estimate: tuple | None = dataclasses.field(default=None, repr=False)
+    _odom_first_estimate: tuple | None = dataclasses.field(default=None, repr=False)
+    _odom_map: tuple | None = dataclasses.field(default=None, repr=False)
+    _odom_waypoints: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     # -- recording (the orchestrator's API) ---------------------------------------------------
     def add_true_pose(self, step: int, pose) -> bool:
@@ -101,6 +112,22 @@ class EpisodeRecord:
     def set_goal_estimate(self, step: int, odom_pose):
         """The world model's latest goal estimate (odometry frame) as of step."""
         self._odom_estimate = (step, np.asarray(odom_pose, dtype=float))
+        if self._odom_first_estimate is None:
+            self._odom_first_estimate = self._odom_estimate
+
+    def add_planner_state(self, state: str | None):
+        """The planner's state at a new step (counted per step, not per status message)."""
+        if state == GOAL_UNKNOWN:
+            self.goal_unknown_frames += 1
+
+    def set_map(self, odom_keyframes, odom_edges):
+        """The latest map markers: keyframe positions [N, 2] and edge segments [M, 2, 2]."""
+        self._odom_map = (np.asarray(odom_keyframes, dtype=float).reshape(-1, 2),
+                          np.asarray(odom_edges, dtype=float).reshape(-1, 2, 2))
+
+    def set_waypoints(self, odom_poses):
+        """The latest waypoint chain [P, 3] to the goal (odometry frame)."""
+        self._odom_waypoints = np.asarray(odom_poses, dtype=float).reshape(-1, 3)
 
     def add_frame(self, step: int, rgb: np.ndarray):
         self.frames[step] = rgb
@@ -132,6 +159,26 @@ class EpisodeRecord:
             step, pose = self._odom_estimate
             world = self.world_from_odom(step, pose)
             self.goal_estimate = None if world is None else tuple(float(v) for v in world)
+        self._finish_map()
+        goal = np.asarray(self.spec.goal[:2], dtype=float)
+        for name, estimate in (('goal_first_error', self._odom_first_estimate),
+                               ('goal_last_error', self._odom_estimate)):
+            world = None if estimate is None or len(goal) != 2 else \
+                self.world_from_reset_odom(estimate[1])
+            if world is not None:
+                setattr(self, name, (estimate[0], float(np.hypot(*(world[:2] - goal)))))
+
+    def _finish_map(self):
+        if self._odom_map is not None:
+            keyframes, edges = self._odom_map
+            points = self.world_from_reset_odom(np.c_[keyframes, np.zeros(len(keyframes))])
+            ends = self.world_from_reset_odom(np.c_[edges.reshape(-1, 2),
+                                                    np.zeros(2 * len(edges))])
+            if points is not None:
+                self.map_keyframes = points[:, :2]
+                self.map_edges = ends[:, :2].reshape(-1, 2, 2)
+        if self._odom_waypoints is not None:
+            self.waypoints = self.world_from_reset_odom(self._odom_waypoints)
 
     # -- reading ------------------------------------------------------------------------------
     def world_from_odom(self, step: int, poses) -> np.ndarray | None:
@@ -141,6 +188,17 @@ class EpisodeRecord:
         odometry = self.odometry[step]
         world_t_odom = geometry.compose(self.trajectory[step], geometry.invert(odometry))
         return geometry.compose(world_t_odom, poses)
+
+    def world_from_reset_odom(self, poses) -> np.ndarray | None:
+        """Odometry-frame poses [..., 3] mapped into the world by the reset frame's transform.
+
+        The odometry frame is anchored at the true start pose (it starts there, or at zero
+        there), so this is compose(true start, pose) when the odometry starts at zero. The
+        reset frame's odometry can arrive before its ground truth and go unrecorded: then the
+        first step with both stands in (a step or two of drift).
+        """
+        both = self.trajectory.keys() & self.odometry.keys()
+        return self.world_from_odom(min(both), poses) if both else None
 
     def poses(self) -> np.ndarray:
         """[T, 3] ground-truth poses in step order."""
@@ -164,6 +222,8 @@ class EpisodeRecord:
             'plan_hz': _round(_median(self.plan_hz), 2),
             'goal_estimate': None if self.goal_estimate is None else
             [round(float(v), 3) for v in self.goal_estimate],
+            'goal_localisation': _localisation(self.goal_first_error, self.goal_last_error),
+            'goal_unknown_frames': self.goal_unknown_frames,
             'retries': self.retries,
             'infrastructure_errors': list(self.infrastructure_errors),
             'trajectory': np.round(self.poses(), 3).tolist(),
@@ -176,6 +236,9 @@ def summarise(records: list[EpisodeRecord]) -> dict:
     wins = [e for e in records if e.success]
     latencies = [v for e in records for v in e.latency_ms]
     rates = [v for e in records for v in e.plan_hz]
+    extra = {}
+    if records and records[0].policy == 'agent':  # the random baseline has no world model
+        extra = goal_localisation_summary(records)
     return {
         'episodes': n,
         'successes': len(wins),
@@ -194,7 +257,33 @@ def summarise(records: list[EpisodeRecord]) -> dict:
         'retries': sum(e.retries for e in records),
         'episodes_retried': sum(e.retries > 0 for e in records),
         'wall_s': _round(sum(e.wall_s for e in records), 1),
+        **extra,
     }
+
+
+def goal_localisation_summary(records: list[EpisodeRecord]) -> dict:
+    """Goal-estimate errors over the episodes with an estimate; the share without one."""
+    last = [e.goal_last_error[1] for e in records if e.goal_last_error is not None]
+    first = [e.goal_first_error[1] for e in records if e.goal_first_error is not None]
+    n = len(records)
+    return {
+        'goal_localisation_error_m': _spread(last),
+        'goal_localisation_first_error_m': _spread(first),
+        'no_goal_estimate_fraction': _round((n - len(last)) / n if n else math.nan),
+        'goal_unknown_frames_mean': _round(_mean([e.goal_unknown_frames for e in records]), 2),
+    }
+
+
+def _spread(values) -> dict:
+    return {'median': _round(_median(values)), 'p90': _round(_percentile(values, 90)),
+            'count': len(values)}
+
+
+def _localisation(first, last) -> dict | None:
+    if last is None:
+        return None
+    return {'first_error_m': _round(first[1]), 'first_step': first[0],
+            'last_error_m': _round(last[1]), 'last_step': last[0]}
 
 
 def _round(value, digits=4):

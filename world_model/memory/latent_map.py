@@ -275,7 +275,8 @@ class LatentMap:
         cfg = self.config
         current = self._sessions[self._sid][1]
         cands, w = self._candidates(odom, z)
-        inl = map_consensus.within(cands, current, cfg.join_tolerance_m, cfg.join_tolerance_rad)
+        inl = map_consensus.within(cands, current, cfg.refine_tolerance_m,
+                                   cfg.refine_tolerance_rad)
         if inl.sum() < 2:
             return
         target = map_consensus.weighted_mean(cands[inl], w[inl])
@@ -323,8 +324,8 @@ class LatentMap:
             zb = np.broadcast_to(z, (len(idx), z.size))
             rel, w, ok, sigma = self._ask(self.kf.lat[idx], zb)
             cands = geometry.compose(self.kf.mapp[idx[ok]], rel).reshape(-1, 3)
-            found = map_consensus.cluster(cands, w, cfg.join_tolerance_m,
-                                          cfg.join_tolerance_rad)
+            found = map_consensus.cluster(cands, w, cfg.localise_tolerance_m,
+                                          cfg.localise_tolerance_rad)
             if found is None or found.inliers.sum() < cfg.localise_min_support:
                 return None
             sig = sigma[ok][found.inliers]

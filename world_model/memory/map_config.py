@@ -54,16 +54,30 @@ class MapConfig:
                                     help='consensus cluster half width in x and y')
     join_tolerance_rad: float = param(0.15, lo=0.001, hi=math.pi,
                                       help='consensus cluster half width in yaw')
-    refine_every: int = param(10, lo=1, hi=10000,
+    # Odometry drifts while the map is built (a place visited twice sits in two places), so a
+    # joined session follows the map around it: it is the local map that must be right.
+    refine_every: int = param(5, lo=1, hi=10000,
                               help='frames between two refinements of a joined session')
-    refine_rate: float = param(0.1, lo=0.0, hi=1.0,
+    refine_rate: float = param(0.3, lo=0.0, hi=1.0,
                                help='share of the inlier estimate taken at each refinement')
+    refine_tolerance_m: float = param(0.5, lo=0.001, hi=10.0,
+                                      help='refinement inliers: candidates this close to the '
+                                           'current estimate in x and y (the map distortion '
+                                           'between two places it may follow)')
+    refine_tolerance_rad: float = param(0.4, lo=0.001, hi=math.pi,
+                                        help='... and in yaw')
     proximity_radius_m: float = param(1.0, lo=0.01, hi=100.0,
                                       help='proximity edges only between keyframes this close')
     proximity_batch: int = param(8, lo=1, hi=10000,
                                  help='new keyframes verified for proximity edges at once')
-    localise_min_support: int = param(3, lo=1, hi=1000,
+    localise_min_support: int = param(2, lo=1, hi=1000,
                                       help='candidates of the consensus cluster of a fix')
+    localise_tolerance_m: float = param(0.35, lo=0.001, hi=10.0,
+                                        help='fix consensus cluster half width in x and y '
+                                             '(wider than a join: keyframes of two visits of a '
+                                             'place disagree by the drift between them)')
+    localise_tolerance_rad: float = param(0.3, lo=0.001, hi=math.pi,
+                                          help='... and in yaw')
     start_radius_m: float = param(1.0, lo=0.01, hi=100.0,
                                   help='route start keyframes within this of the robot')
     waypoint_spacing_m: float = param(0.5, lo=0.01, hi=100.0,

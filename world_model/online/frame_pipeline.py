@@ -87,6 +87,11 @@ class FramePipelineConfig:
     route_refresh_frames: int = param(10, lo=1, hi=100_000,
                                       help='frames between two graph searches for the '
                                            'waypoint chain to the goal')
+    homing_distance_m: float = param(1.0, lo=0.0, hi=100.0,
+                                     help='the goal is placed from the current view alone '
+                                          'when the relative-pose head puts it this close ...')
+    homing_sigma_m: float = param(0.15, lo=0.0, hi=100.0,
+                                  help='... with a std (x and y) below this [m]; 0 disables')
 
 
 class Proposal(NamedTuple):
@@ -147,8 +152,10 @@ class FramePipeline:
         self.map = self.map_goals = None
         if store is not None:
             self.map = LatentMap(store, model.relative_pose, map_config)
-            self.map_goals = MapGoals(self.map, self.config.goal_refresh_frames,
-                                      self.config.route_refresh_frames)
+            cfg = self.config
+            self.map_goals = MapGoals(self.map, model.relative_pose, cfg.goal_refresh_frames,
+                                      cfg.route_refresh_frames, cfg.homing_distance_m,
+                                      cfg.homing_sigma_m)
             for latent, stamp in zip(store.history(), store.history_stamps()):
                 self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
@@ -161,6 +168,8 @@ class FramePipeline:
         if self.map_goals is not None:
             self.map_goals.goal_refresh_frames = config.goal_refresh_frames
             self.map_goals.route_refresh_frames = config.route_refresh_frames
+            self.map_goals.homing_distance_m = config.homing_distance_m
+            self.map_goals.homing_sigma_m = config.homing_sigma_m
 
     def restart_history(self):
         """The next frame starts a new predictor history (the stamps went back: a reset)."""

@@ -21,12 +21,17 @@ the keyframes nearest the goal latent and composes their poses with the relative
 (a failed refresh keeps the last fix). The route (graph search over the map) is refreshed every
 route_refresh_frames. Fixes and routes live in the map frame and are drawn into odometry with
 the session's current map_T_odom, so a refined join moves them with it.
+
+Homing: once the current view and the goal view overlap (the relative-pose head puts the goal
+within homing_distance_m with a std below homing_sigma_m), the goal is placed from the current
+view directly: the map's distortion (odometry drift while it was built) no longer matters.
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
+from world_model import geometry
 from world_model.memory.map_keyframes import Fix
 from world_model.planning.status import (
     GOAL_LOCALISED,
@@ -50,10 +55,13 @@ NO_GOAL = GoalView(GOAL_NONE, None, None, None)
 class MapGoals:
     """Per-frame goal localisation and routing on a LatentMap (world_model.memory)."""
 
-    def __init__(self, latent_map, goal_refresh_frames: int = 5, route_refresh_frames: int = 10):
-        self.map = latent_map
+    def __init__(self, latent_map, relpose, goal_refresh_frames: int = 5,
+                 route_refresh_frames: int = 10, homing_distance_m: float = 1.0,
+                 homing_sigma_m: float = 0.15):
+        self.map, self.relpose = latent_map, relpose
         self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
             route_refresh_frames
+        self.homing_distance_m, self.homing_sigma_m = homing_distance_m, homing_sigma_m
         self.reset()
 
     def reset(self):
@@ -70,6 +78,12 @@ class MapGoals:
         if goal_latent is None:
             return NO_GOAL
         latent_map = self.map
+        # homing
+        rel, sigma = self.relpose(np.asarray(latent)[None], np.asarray(goal_latent)[None])
+        if np.hypot(*rel[0, :2]) <= self.homing_distance_m and \
+                sigma[0, :2].max() <= self.homing_sigma_m:
+            return GoalView(GOAL_LOCALISED, geometry.compose(pose, rel[0]), sigma[0].copy(),
+                            None, 1)
         if not latent_map.joined:
             self.route_map = None  # routes start from the robot: unknown until joined
             return GoalView(GOAL_LOCALISING, None, None, None)

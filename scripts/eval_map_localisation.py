@@ -1,0 +1,121 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Place recognition and goal localisation of the latent map with a real model, without ROS.
+
+The mapping tour builds a map (DiffDriveSim, the exported model, a LatentMap on a temporary
+store); then, per held-out episode, the robot is reset at a seeded start (odometry restarts at
+zero: a new session), turns on the spot until the session joins the map (or the turn budget
+ends), and the goal image is localised. Ground truth is used only to score: the join error
+(where the session's origin really is in the mapping session's odometry frame... which is the
+tour's start pose) and the goal error in the world.
+
+    python scripts/eval_map_localisation.py --layout two_rooms --episodes 20
+"""
+
+import argparse
+import math
+import pathlib
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from world_model import geometry  # noqa: E402
+from world_model.envs import ActionLimits, DiffDriveSim, SimConfig  # noqa: E402
+from world_model.envs.diff_drive_sim import episode_layout  # noqa: E402
+from world_model.evaluation.episodes import plan_episodes  # noqa: E402
+from world_model.evaluation.mapping_tour import MappingTour  # noqa: E402
+from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
+from world_model.memory import LatentMap, LatentStore, MapConfig, MemoryConfig  # noqa: E402
+from world_model.runtime import OnnxWorldModel  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--model-dir', default='models/default')
+    parser.add_argument('--layout', default='two_rooms')
+    parser.add_argument('--episodes', type=int, default=20)
+    parser.add_argument('--seed', type=int, default=1000)
+    parser.add_argument('--mapping-steps', type=int, default=1200)
+    parser.add_argument('--turn-steps', type=int, default=80, help='join budget per episode')
+    parser.add_argument('--int8', action='store_true')
+    args = parser.parse_args(argv)
+
+    model = OnnxWorldModel(args.model_dir, threads=2, int8=args.int8)
+    sim_config = SimConfig(layout=args.layout, image_width=model.input_width,
+                           image_height=model.input_height)
+    harness = HarnessConfig(layout=args.layout)
+    specs = plan_episodes(harness, sim_config, args.episodes, args.seed)
+    with tempfile.TemporaryDirectory() as tmp, DiffDriveSim(sim_config) as sim, \
+            LatentStore(MemoryConfig(path=f'{tmp}/map.sqlite3'), dim=model.latent_dim) as store:
+        latent_map = LatentMap(store, model.relative_pose, MapConfig())
+        layout = episode_layout(sim_config, 0, args.layout)
+        tour = MappingTour(layout, sim_config.robot_radius, ActionLimits.from_config(sim_config),
+                           0)
+        step = sim.reset(seed=0, layout=args.layout, pose=tour.start)
+        map_origin = step.true_pose.copy()  # the map frame: the tour's odometry at its start
+        drift = []
+        for _ in range(args.mapping_steps):
+            latent_map.observe(int(step.time * 1e9), step.odom_pose,
+                               model.encode(step.image)[0])
+            step = sim.step(tour.act(step.true_pose))
+            truth = geometry.relative(map_origin, step.true_pose)
+            drift.append(np.hypot(*(truth[:2] - step.odom_pose[:2])))
+        print(f'map: {latent_map.stats()["keyframes"]} keyframes, '
+              f'{latent_map.stats()["edges"]} edges; mapping odometry drift at the end '
+              f'{drift[-1]:.2f} m (max {max(drift):.2f} m)')
+        joins, join_err, goal_err, found = [], [], [], 0
+        for spec in specs:
+            step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
+            latent_map.start_session()
+            t_join = None
+            for t in range(args.turn_steps):
+                latent_map.observe(int(step.time * 1e9), step.odom_pose,
+                                   model.encode(step.image)[0])
+                if latent_map.joined:
+                    t_join = t
+                    break
+                step = sim.step(np.array([0.0, 0.8]))
+            joins.append(t_join)
+            if t_join is None:
+                continue
+            # where this session's odom origin truly is in the map frame
+            true_t = geometry.relative(map_origin, step.true_pose)
+            true_map_t_odom = geometry.compose(true_t, geometry.invert(step.odom_pose))
+            est = latent_map.map_T_odom()
+            join_err.append(float(np.hypot(*(est[:2] - true_map_t_odom[:2]))))
+            goal_latent = model.encode(sim.render_at(spec.goal, distractors=False))[0]
+            fix = latent_map.localise(goal_latent)
+            if fix is None:
+                continue
+            found += 1
+            goal_odom = latent_map.to_odom(fix.pose)
+            goal_world = geometry.compose(geometry.compose(
+                step.true_pose, geometry.invert(step.odom_pose)), goal_odom)
+            goal_err.append(float(np.hypot(*(goal_world[:2] - np.asarray(spec.goal[:2])))))
+        joined = [j for j in joins if j is not None]
+        print(f'joined {len(joined)}/{len(joins)} sessions within {args.turn_steps} steps '
+              f'(median {np.median(joined) if joined else math.nan:.0f} steps); join error '
+              f'median {np.median(join_err) if join_err else math.nan:.3f} m, p90 '
+              f'{np.percentile(join_err, 90) if join_err else math.nan:.3f} m')
+        print(f'goal localised {found}/{len(joined)}; error median '
+              f'{np.median(goal_err) if goal_err else math.nan:.3f} m, p90 '
+              f'{np.percentile(goal_err, 90) if goal_err else math.nan:.3f} m')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -341,6 +341,33 @@ def test_a_reached_estimated_goal_holds_against_small_estimate_changes(loop):
     assert spin_until(loop.node, lambda: len(loop.moving()) > moving + 2, 5.0), loop.status
 
 
+def test_an_unknown_goal_is_reported_and_explored_never_driven_to_blindly(loop):
+    status_pub = loop.node.create_publisher(String, 'world_model/goal_status', LATCHED)
+    loop.restart()
+    try:
+        status_pub.publish(String(data='unknown'))  # the map has no keyframe like the goal
+        assert spin_until(loop.node, lambda: loop.status == 'goal_unknown', 5.0), loop.status
+        assert spin_until(loop.node, lambda: len(loop.moving()) > 5, 5.0)
+        # exploring: forward and turning left (the point ahead-left), around the start
+        turns = [v_omega(m) for _, m in loop.moving()]
+        assert np.median([w for _, w in turns]) > 0.1 and np.median([v for v, _ in turns]) > 0
+        assert spin_until(loop.node, lambda: loop.diagnostics.get('goal_status') == 'unknown'
+                          and loop.diagnostics.get('state') == 'goal_unknown', 5.0)
+        assert loop.diagnostics['goal_distance_m'] == 'nan'  # no goal is being driven to
+        # the map places the goal: the estimate is pursued
+        status_pub.publish(String(data='localised'))
+        msg = PoseStamped()
+        msg.header.frame_id = 'odom'
+        msg.pose.position.x, msg.pose.position.y = float(loop.pose[0]) + 0.5, float(loop.pose[1])
+        msg.pose.orientation.w = 1.0
+        loop.estimate_pub.publish(msg)
+        assert spin_until(loop.node, lambda: loop.status in ('planning', 'goal_reached'), 5.0)
+    finally:
+        status_pub.publish(String(data='none'))  # back to idle for the next tests
+        spin_until(loop.node, lambda: False, 0.3)
+        loop.restart()
+
+
 def test_cmd_vel_stamped_switch():
     params = {'cmd_vel_stamped': True, 'num_samples': 32}
     with NodeProcess('agent_node.planner_node', params=params, remaps={'__ns': '/stamped'}), \

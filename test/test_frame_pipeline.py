@@ -287,7 +287,8 @@ CIRCLE = np.array([0.3, 0.6], np.float32)  # a 0.5 m radius loop in about 105 fr
 def test_a_goal_image_is_localised_in_the_map_and_again_after_a_restart(tmp_path):
     memory = MemoryConfig(path=str(tmp_path / 'memory.sqlite3'))
     with LatentStore(memory, dim=FakeWorldModel.latent_dim) as store:
-        pipeline, robot, model = pipeline_and_robot(store=store)
+        no_homing = FramePipelineConfig(num_candidates=8, horizon=4, homing_sigma_m=0.0)
+        pipeline, robot, model = pipeline_and_robot(no_homing, store=store)
         for _ in range(120):  # map a loop; the first session is the map frame
             robot.frame(CIRCLE)
         goal_world = np.array([0.5, 0.5, np.pi / 2])  # on the loop, facing along it
@@ -334,3 +335,18 @@ def test_a_goal_unlike_anything_in_the_map_is_reported_unknown(tmp_path):
     pipeline, robot, model = pipeline_and_robot()
     pipeline.set_goal_image(model.image_at((0.0, 0.0, 0.0)))
     assert robot.frame().goal.status == 'unknown'
+
+
+def test_a_goal_in_view_is_placed_from_the_current_view_before_any_join(tmp_path):
+    memory = MemoryConfig(path=str(tmp_path / 'memory.sqlite3'))
+    with LatentStore(memory, dim=FakeWorldModel.latent_dim) as store:
+        pipeline, robot, model = pipeline_and_robot(store=store, odom_from_world=(3, -1, 0.5))
+        for _ in range(40):
+            robot.frame(CIRCLE)
+        pipeline.restart_history()  # a new session: not joined yet
+        robot.odom_from_world = np.array([-2.0, 0.5, 1.0])
+        goal_world = compose(robot.world, (0.6, 0.2, 0.3))  # 0.63 m ahead: in view
+        pipeline.set_goal_image(model.image_at(goal_world))
+        result = robot.frame(STAND)
+        assert not pipeline.map.joined and result.goal.status == 'localised'
+        np.testing.assert_allclose(result.goal_pose, robot.odom(goal_world), atol=1e-6)

@@ -40,10 +40,10 @@ amap.stats()
 - Proximity edges, every proximity_batch new joined keyframes: keyframes latent-near AND within
   proximity_radius_m in the map AND whose relpose agrees with their map poses. Edges exist only
   where the robot drove or views verifiably overlap, so a route never cuts through a wall.
-- Keyframe map poses are compose(map_T_session, odom pose): a session's odometry drift stays.
-- Persistent: sessions, edges and joins go through the store's queue and background commit
-  (the same transaction as their keyframes); reopening restores them. Eviction (the store's
-  policy, at max_keyframes) removes a keyframe's edges and bridges its traversal neighbours.
+- Keyframe map poses are compose(map_T_session, odom pose), so a session's drift stays in the
+  map; routes are composed along their edges from the start keyframe, which it does not bend.
+- Persistent: sessions, edges, joins go through the store's queue and commit (with their
+  keyframes); eviction removes a keyframe's edges and bridges its traversal neighbours.
   Keyframes of a version-1 store are session 0: kept, never joined (their origins are unknown).
 Thread-safe (one lock); relpose is called under it.
 """
@@ -365,7 +365,8 @@ class LatentMap:
                 math.hypot(*(mapp[slot[kid], :2] - gxy))))
             if not path:
                 return []
-            poses = np.vstack([self.kf.mapp[[self.kf.slot[k] for k in path]], goal.pose[None]])
+            poses = self.graph.chain(path, mapp[slot[path[0]]], geometry.relative(
+                mapp[slot[path[-1]]], goal.pose))
             keep = thin(poses, cfg.waypoint_spacing_m, cfg.waypoint_tolerance_m)
             return [poses[i].copy() for i in keep]
 

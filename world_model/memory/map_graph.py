@@ -65,6 +65,29 @@ class MapGraph:
     def has(self, a: int, b: int) -> bool:
         return b in self.adj.get(a, {})
 
+    def rel(self, a: int, b: int) -> np.ndarray:
+        """b's pose in a's frame as its edge measured it (odometry, or the relative-pose head
+        for a proximity edge), a traversal edge first; KeyError without an edge."""
+        found = None
+        for key in sorted(self._of.get(a, ()), key=lambda k: k[2] != 'traversal'):
+            if b in key[:2]:
+                found = key
+                break
+        if found is None:
+            raise KeyError(f'no edge between keyframes {a} and {b}')
+        rel = np.asarray(self.edges[found].rel, np.float64)
+        return rel if found[0] == a else geometry.invert(rel)
+
+    def chain(self, path: list[int], start, end_offset) -> np.ndarray:
+        """Poses [len(path) + 1, 3] of a path composed along its edges from start (the first
+        node's pose), then end_offset: the drift between two visits of a place does not bend
+        it as it bends the nodes' map poses."""
+        poses = [np.asarray(start, np.float64)]
+        for u, v in zip(path, path[1:]):
+            poses.append(geometry.compose(poses[-1], self.rel(u, v)))
+        poses.append(geometry.compose(poses[-1], np.asarray(end_offset, np.float64)))
+        return np.vstack(poses)
+
     def remove_node(self, node: int) -> tuple[list[Edge], list[Edge]]:
         """Drop node and its edges; (removed edges, bridging traversal edges added)."""
         removed = [self.edges.pop(key) for key in self._of.pop(node, ())]

@@ -110,5 +110,6 @@ class MapGoals:
         waypoints = None
         if len(self.route_map):
             waypoints = np.stack([latent_map.to_odom(p) for p in self.route_map])
+            goal_pose = waypoints[-1]  # the chain's end: composed from here, not bent by drift
         return GoalView(GOAL_LOCALISED, goal_pose, self.fix.std.copy(), waypoints,
                         self.fix.support)

@@ -77,14 +77,14 @@ def main(argv=None) -> int:
         print(f'map: {latent_map.stats()["keyframes"]} keyframes, '
               f'{latent_map.stats()["edges"]} edges; mapping odometry drift at the end '
               f'{drift[-1]:.2f} m (max {max(drift):.2f} m)')
-        joins, join_err, goal_err, found = [], [], [], 0
+        joins, join_err, goal_err, route_err, found = [], [], [], [], 0
         for spec in specs:
             step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
             latent_map.start_session()
             t_join = None
             for t in range(args.turn_steps):
-                latent_map.observe(int(step.time * 1e9), step.odom_pose,
-                                   model.encode(step.image)[0])
+                latent = model.encode(step.image)[0]
+                latent_map.observe(int(step.time * 1e9), step.odom_pose, latent)
                 if latent_map.joined:
                     t_join = t
                     break
@@ -102,10 +102,14 @@ def main(argv=None) -> int:
             if fix is None:
                 continue
             found += 1
-            goal_odom = latent_map.to_odom(fix.pose)
-            goal_world = geometry.compose(geometry.compose(
-                step.true_pose, geometry.invert(step.odom_pose)), goal_odom)
+            world_t_odom = geometry.compose(step.true_pose, geometry.invert(step.odom_pose))
+            goal_world = geometry.compose(world_t_odom, latent_map.to_odom(fix.pose))
             goal_err.append(float(np.hypot(*(goal_world[:2] - np.asarray(spec.goal[:2])))))
+            # what the node publishes: the end of the route composed along the graph's edges
+            route = latent_map.route(latent_map.to_map(step.odom_pose), fix, latent=latent)
+            if route:
+                end = geometry.compose(world_t_odom, latent_map.to_odom(route[-1]))
+                route_err.append(float(np.hypot(*(end[:2] - np.asarray(spec.goal[:2])))))
         joined = [j for j in joins if j is not None]
         print(f'joined {len(joined)}/{len(joins)} sessions within {args.turn_steps} steps '
               f'(median {np.median(joined) if joined else math.nan:.0f} steps); join error '
@@ -113,7 +117,10 @@ def main(argv=None) -> int:
               f'{np.percentile(join_err, 90) if join_err else math.nan:.3f} m')
         print(f'goal localised {found}/{len(joined)}; error median '
               f'{np.median(goal_err) if goal_err else math.nan:.3f} m, p90 '
-              f'{np.percentile(goal_err, 90) if goal_err else math.nan:.3f} m')
+              f'{np.percentile(goal_err, 90) if goal_err else math.nan:.3f} m (the fix)'
+              f'; route end ({len(route_err)} routes): median '
+              f'{np.median(route_err) if route_err else math.nan:.3f} m, p90 '
+              f'{np.percentile(route_err, 90) if route_err else math.nan:.3f} m')
     return 0
 
 

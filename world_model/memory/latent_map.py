@@ -154,6 +154,7 @@ class LatentMap:
             self._save_session(sid)
             self._sid, self._last, self._prev_odom = sid, None, None
             self._window.clear()
+            self.kf.reference = None if self.config.grow_map else self._anchor()
             return sid
 
     @property

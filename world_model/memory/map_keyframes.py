@@ -49,6 +49,7 @@ class MapKeyframes:
     def __init__(self, max_keyframes: int, dim: int):
         self.max_keyframes, self.dim, self.n = max_keyframes, dim, 0
         self.slot: dict[int, int] = {}  # keyframe id -> slot
+        self.reference = None  # a session id: only its keyframes are retrieved (None: all)
         self._alloc(min(max_keyframes, 1024))
 
     def _alloc(self, cap: int):
@@ -99,13 +100,20 @@ class MapKeyframes:
     def of_session(self, sid: int) -> list[int]:
         return self.ids[:self.n][self.sess[:self.n] == sid].tolist()
 
+    def retrievable(self) -> np.ndarray:
+        """bool [n]: joined, and of the reference session when there is one."""
+        ok = self.joined[:self.n].copy()
+        if self.reference is not None:
+            ok &= self.sess[:self.n] == self.reference
+        return ok
+
     def retrieve(self, z: np.ndarray, k: int, exclude: int = -1) -> np.ndarray:
-        """Slots of the k joined keyframes nearest to z in latent L2 (any order)."""
+        """Slots of the k retrievable keyframes nearest to z in latent L2 (any order)."""
         n = self.n
         if n == 0:
             return np.zeros(0, np.int64)
         d2 = self.sq[:n] - 2.0 * (self.lat[:n] @ z)
-        d2[~self.joined[:n]] = np.inf
+        d2[~self.retrievable()] = np.inf
         if 0 <= exclude < n:
             d2[exclude] = np.inf
         k = min(int(k), int(np.isfinite(d2).sum()))
@@ -121,7 +129,7 @@ class MapKeyframes:
         if len(slots) == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         d2 = self.sq[:n, None] - 2.0 * (self.lat[:n] @ self.lat[slots].T)  # [n, m]
-        d2[~self.joined[:n]] = np.inf
+        d2[~self.retrievable()] = np.inf
         d2[slots, np.arange(len(slots))] = np.inf
         idx = np.argpartition(d2, k - 1, axis=0)[:k]  # [k, m]
         ok = np.isfinite(np.take_along_axis(d2, idx, axis=0))

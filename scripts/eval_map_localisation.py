@@ -24,6 +24,7 @@ tour's start pose) and the goal error in the world.
 """
 
 import argparse
+import json
 import math
 import pathlib
 import sys
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
     parser.add_argument('--mapping-steps', type=int, default=1200)
     parser.add_argument('--turn-steps', type=int, default=80, help='join budget per episode')
     parser.add_argument('--int8', action='store_true')
+    parser.add_argument('--map', default='{}', help='MapConfig fields as JSON')
     args = parser.parse_args(argv)
 
     model = OnnxWorldModel(args.model_dir, threads=2, int8=args.int8)
@@ -61,7 +63,7 @@ def main(argv=None) -> int:
     specs = plan_episodes(harness, sim_config, args.episodes, args.seed)
     with tempfile.TemporaryDirectory() as tmp, DiffDriveSim(sim_config) as sim, \
             LatentStore(MemoryConfig(path=f'{tmp}/map.sqlite3'), dim=model.latent_dim) as store:
-        latent_map = LatentMap(store, model.relative_pose, MapConfig())
+        latent_map = LatentMap(store, model.relative_pose, MapConfig(**json.loads(args.map)))
         layout = episode_layout(sim_config, 0, args.layout)
         tour = MappingTour(layout, sim_config.robot_radius, ActionLimits.from_config(sim_config),
                            0)

@@ -31,7 +31,9 @@ class MemoryConfig:
     max_keyframes: int = param(10000, lo=1, hi=1_000_000,
                                help='keyframes kept; beyond this the eviction policy applies')
     keyframe_min_interval_s: float = param(1.0, lo=0.0, hi=3600.0,
-                                           help='least time between two keyframes')
+                                           help='least time between two keyframes of '
+                                                'LatentStore.add_keyframe (the latent '
+                                                'map gates with map.keyframe_*)')
     keyframe_min_distance_m: float = param(0.25, lo=0.0, hi=1000.0,
                                            help='least travel since the last keyframe (or turn)')
     keyframe_min_turn_rad: float = param(0.5, lo=0.0, hi=math.pi,

@@ -61,6 +61,7 @@ from world_model.online import FramePipeline
 from world_model.planning.status import GOAL_LOCALISING, GOAL_NOT_FOUND
 
 NODE_NAME = 'world_model_node'
+MAP_MARKERS_PERIOD_S = 1.0
 QUIET_ON_VOLATILE = SubscriptionEventCallbacks(incompatible_qos=lambda _info: None)
 
 
@@ -86,6 +87,8 @@ class WorldModelNode(GuardedLifecycleNode):
         self.goals = GoalRequests(self.get_logger(), self._bad, lambda: self.pipeline,
                                   self._lock, lambda: self.config.max_pixels)
         self._last_markers, self.last_surprise = -float('inf'), (float('nan'),) * 3
+        self._last_map = -float('inf')
+        self.map_outputs = None  # made with the publishers (configure)
         self.candidate_shape = None  # (K, H, source) of the newest rollout
         self.diagnostics = DiagnosticsReporter(self, self.config.diagnostics_period_s,
                                                status=self._diagnostic_status,
@@ -310,7 +313,11 @@ class WorldModelNode(GuardedLifecycleNode):
         markers = steady - self._last_markers >= self.config.markers_period_s
         self._last_markers = steady if markers else self._last_markers
         outputs.publish_frame(self._outputs, header, result, markers)
-        self.map_outputs.publish(header, result, self.pipeline.map, markers)
+        # the whole map is a large message: at most once per MAP_MARKERS_PERIOD_S
+        map_due = steady - self._last_map >= max(MAP_MARKERS_PERIOD_S,
+                                                 self.config.markers_period_s)
+        self._last_map = steady if map_due else self._last_map
+        self.map_outputs.publish(header, result, self.pipeline.map, map_due)
         if result.surprise is not None:
             self.last_surprise = result.surprise
         stats.counters['processed'] += 1
@@ -337,7 +344,7 @@ class WorldModelNode(GuardedLifecycleNode):
         if self.candidate_shape is not None:
             values.update(zip(('candidates', 'horizon', 'candidate_source'), self.candidate_shape))
         goal = pipeline.goal if pipeline is not None else None
-        goal_status = getattr(getattr(self, 'map_outputs', None), 'status', None) or 'none'
+        goal_status = (self.map_outputs and self.map_outputs.status) or 'none'
         values.update({'goal': 'none' if goal is None else goal.label,
                        'goal_status': goal_status,
                        'camera_info': self.inputs.camera_info.summary(),

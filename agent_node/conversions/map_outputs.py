@@ -21,7 +21,7 @@ session's map_T_odom), so RViz shows it over the odometry without a map -> odom 
 from geometry_msgs.msg import Point, PoseWithCovarianceStamped
 from nav_msgs.msg import Path
 import numpy as np
-from std_msgs.msg import ColorRGBA
+from std_msgs.msg import ColorRGBA, String
 from visualization_msgs.msg import Marker, MarkerArray
 
 from agent_node.conversions.outputs import pose_stamped, set_pose
@@ -96,8 +96,6 @@ class MapOutputs:
         self._had_chain = False
 
     def publish(self, header, result, latent_map, map_due: bool):
-        from std_msgs.msg import String
-
         view, pubs = result.goal, self.publishers
         if view.status != self.status:
             self.status = view.status

@@ -31,7 +31,7 @@ from agent_node.evaluation.node_set import HarnessError
 from world_model.evaluation.episodes import EpisodeSpec
 from world_model.evaluation.protocol import HarnessConfig
 from world_model.evaluation.records import EpisodeRecord
-from world_model.planning.status import PLANNING
+from world_model.planning.status import DRIVING_STATES
 from world_model.sync.stamp_sync import stamp_ns
 
 _POSE_MATCH = 1e-6  # the reset frame is the first ground truth exactly at the start pose
@@ -310,5 +310,5 @@ class EpisodeOrchestrator:
                 continue
             values = {kv.key: kv.value for kv in status.values}
             with contextlib.suppress(KeyError, ValueError):
-                if values['state'] == PLANNING:
+                if values['state'] in DRIVING_STATES:  # planning or exploring
                     self._record.add_plan_rate(float(values['plan_rate_hz']))

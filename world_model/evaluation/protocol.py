@@ -22,7 +22,7 @@ import dataclasses
 from world_model.config import ConfigError, param
 from world_model.envs.sim_config import LAYOUT_NAMES, SimConfig
 from world_model.planning.planner_config import PLANNER_METHODS
-from world_model.planning.status import GOAL_REACHED, PLANNING
+from world_model.planning.status import GOAL_REACHED, GOAL_UNKNOWN, PLANNING
 
 POLICIES = ('agent', 'random')
 END_REASONS = ('reached', 'budget', 'agent_stopped')
@@ -127,7 +127,8 @@ def protocol_report(config: HarnessConfig, sim_config: SimConfig) -> dict:
         'latency': 'per control cycle: from sim_node publishing a camera frame (DDS source '
                    'timestamp) to the orchestrator receiving the first cmd_vel published after '
                    'it (DDS reception timestamp), one host clock',
-        'plan_hz': f"planner_node /diagnostics plan_rate_hz while '{PLANNING}', once the "
-                   f'planner has a rate (it reports 0 until it has planned a few cycles)',
+        'plan_hz': f"planner_node /diagnostics plan_rate_hz while '{PLANNING}' or "
+                   f"'{GOAL_UNKNOWN}' (exploring: the same MPC cycles), once the planner has a "
+                   f'rate (it reports 0 until it has planned a few cycles)',
         'control_hz': 'control steps per wall second within an episode',
     }

@@ -47,6 +47,7 @@ from world_model.config import ConfigError, param
 from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.rate_window import RateWindow
 from world_model.planning.status import (
+    DRIVING_STATES,
     FUTURES_STALE,
     GOAL_LOCALISED,
     GOAL_LOCALISING,
@@ -66,7 +67,6 @@ EXPLICIT = 'explicit'  # planner/goal_pose
 ESTIMATE = 'estimate'  # world_model/goal_pose_estimate
 GOAL_TOPICS = {EXPLICIT: 'planner/goal_pose', ESTIMATE: 'world_model/goal_pose_estimate'}
 RATE_WINDOW_S = 2.0
-DRIVING_STATES = (PLANNING, GOAL_UNKNOWN)
 
 Clock = Callable[[], float]
 

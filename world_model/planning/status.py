@@ -22,6 +22,7 @@ SURPRISED = 'stopped: surprise'
 # A goal image (or named goal) that the latent map cannot place yet: the robot explores.
 GOAL_UNKNOWN = 'goal_unknown'
 WATCHDOG_STATES = (FUTURES_STALE, ODOM_STALE, SURPRISED)
+DRIVING_STATES = (PLANNING, GOAL_UNKNOWN)  # the MPC runs a cycle per futures message
 STATES = (IDLE, PLANNING, GOAL_REACHED, GOAL_UNKNOWN, *WATCHDOG_STATES)
 
 # world_model/goal_status: where the world model stands with its goal (std_msgs/String)

@@ -17,8 +17,8 @@ The mapping tour builds a map (DiffDriveSim, the exported model, a LatentMap on 
 store); then, per held-out episode, the robot is reset at a seeded start (odometry restarts at
 zero: a new session), turns on the spot until the session joins the map (or the turn budget
 ends), and the goal image is localised. Ground truth is used only to score: the join error
-(where the session's origin really is in the mapping session's odometry frame... which is the
-tour's start pose) and the goal error in the world.
+(against where the session's origin truly is in the map frame, the tour start's odometry frame;
+it includes the map's own drift) and the goal error in the world.
 
     python scripts/eval_map_localisation.py --layout two_rooms --episodes 20
 """

@@ -36,8 +36,8 @@ def record_with(estimates, policy='agent', odom_start=(0.0, 0.0, 0.0), states=()
         record.add_odometry(step, odom_start)
     for step, odom_pose in estimates:
         record.set_goal_estimate(step, odom_pose)
-    for state in states:
-        record.add_planner_state(state)
+    for step, state in enumerate(states):
+        record.add_planner_state(step, state)
     record.finish(1.0)
     return record
 
@@ -58,6 +58,9 @@ def test_goal_errors_map_the_estimate_by_the_true_start_pose(odom_start):
     summary = record.summary()['goal_localisation']
     assert summary == {'first_error_m': 1.0, 'first_step': 1, 'last_error_m': 0.1,
                        'last_step': 3}
+    trace = record.summary()['goal_trace']  # every estimate, in the world frame
+    np.testing.assert_allclose([row[1:] for row in trace], [off, near], atol=1e-3)
+    assert [row[0] for row in trace] == [1, 3]
 
 
 def test_summary_counts_episodes_without_an_estimate_and_goal_unknown_frames():
@@ -70,6 +73,7 @@ def test_summary_counts_episodes_without_an_estimate_and_goal_unknown_frames():
     assert summary['goal_unknown_frames_mean'] == 0.75
     assert records[3].summary()['goal_localisation'] is None
     assert records[3].summary()['goal_unknown_frames'] == 3
+    assert records[3].summary()['planner_states'] == [[0, GOAL_UNKNOWN], [3, 'planning']]
     assert 'success_rate' in summary and 'plan_hz_median' in summary
     # the random baseline runs no world model: no goal-localisation figures
     assert 'goal_localisation_error_m' not in summarise([record_with([], policy='random')])

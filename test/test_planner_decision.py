@@ -15,7 +15,7 @@
 
 A fake steady clock drives every freshness rule, so each test states exactly how old the inputs
 are. Defaults: futures_timeout_s 0.15, odom_timeout_s 0.3, surprise 5.0 / resume 2.0 after 5
-messages, goal_tolerance 0.05, goal_hold_radius 0.25.
+messages, goal_tolerance 0.05, goal_yaw_tolerance 0.3, goal_hold_radius 0.25.
 """
 
 import math
@@ -166,6 +166,50 @@ def test_goal_reached_by_odometry_stops_without_a_watchdog_trip(decider):
     assert not decider.on_futures('odom').plan  # futures keep coming: no planning
     assert decider.on_odom((1.0, 0.0, 0.0)).state == GOAL_REACHED  # reached stays reached
     assert math.isclose(decider.goal_distance(), 0.5)
+
+
+def test_at_the_goal_position_the_robot_turns_to_the_goal_heading_first(decider):
+    planning(decider, goal=(0.5, 0.0, 1.5))
+    decision = decider.on_odom((0.48, 0.0, 0.1))  # at the position, 1.4 rad off the heading
+    assert decision.state == PLANNING and decider.goal_xy_reached
+    decider.on_waypoints([(0.3, 0.0, 0.0), (2.0, 0.0, 0.0), (0.5, 0.0, 1.5)], 'odom')
+    np.testing.assert_allclose(decision.target, (0.5, 0.0, 1.5))  # no waypoint: turn here
+    np.testing.assert_allclose(decider.target(), (0.5, 0.0, 1.5))
+    assert decider.on_odom((0.44, 0.02, 0.9)).state == PLANNING  # 0.064 m: still held
+    assert decider.goal_xy_reached
+    decision = decider.on_odom((0.46, 0.02, 1.25))  # 0.25 rad off: within 0.3
+    assert decision.state == GOAL_REACHED and decision.stop
+
+
+def test_the_goal_position_is_left_beyond_twice_the_tolerance(decider):
+    planning(decider, goal=(0.5, 0.0, 1.5))
+    decider.on_odom((0.47, 0.0, 0.0))
+    assert decider.goal_xy_reached
+    decider.on_odom((0.39, 0.0, 0.0))  # 0.11 m > 2 x goal_tolerance
+    assert not decider.goal_xy_reached and decider.state == PLANNING
+    assert decider.on_odom((0.39, 0.0, 1.5)).state == PLANNING  # heading alone is not enough
+
+
+def test_a_refined_estimate_away_from_the_robot_sends_it_on_while_turning(decider):
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_futures('odom')
+    decider.on_goal((1.0, 0.0, 1.5), 'odom', ESTIMATE)
+    decider.on_odom((1.0, 0.01, 0.2))  # at the estimate, turning
+    assert decider.goal_xy_reached and decider.state == PLANNING
+    decider.on_goal((1.4, 0.1, 1.5), 'odom', ESTIMATE)  # the view now places the goal ahead
+    decision = decider.on_odom((1.0, 0.01, 0.3))
+    assert decision.state == PLANNING and not decider.goal_xy_reached
+    np.testing.assert_allclose(decision.target, (1.4, 0.1, 1.5))
+    decision = decider.on_goal((1.02, 0.0, 0.4), 'odom', ESTIMATE)  # refined onto the robot
+    assert decision.state == GOAL_REACHED and decision.notes == (
+        ('info', 'goal reached: [1.02, 0.0, 0.4]'),)
+
+
+def test_goal_yaw_tolerance_pi_accepts_any_heading(clock):
+    decider = PlannerDecider(PlannerConfig(goal_yaw_tolerance=math.pi), DecisionConfig(),
+                             clock=clock)
+    planning(decider, goal=(0.5, 0.0, 0.0))
+    assert decider.on_odom((0.5, 0.0, -3.1)).state == GOAL_REACHED
 
 
 def test_a_goal_already_within_tolerance_is_reached_at_once(decider):

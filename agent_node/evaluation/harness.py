@@ -286,7 +286,7 @@ class EvaluationHarness:
                         continue  # a dropped ground-truth message
                     distance = float(np.hypot(*(pose[:2] - goal)))
                     record.observe_distance(step, distance)
-                    record.add_planner_state(orch.planner_state)
+                    record.add_planner_state(step, orch.planner_state)
                     if on_step is not None:
                         on_step(record, step, distance)
                     if distance < cfg.success_threshold:

@@ -62,6 +62,8 @@ class EpisodeRecord:
     goal_first_error: tuple | None = None
     goal_last_error: tuple | None = None
     goal_unknown_frames: int = 0  # steps with planner/status 'goal_unknown'
+    planner_states: list = dataclasses.field(default_factory=list)  # [step, state] on change
+    goal_trace: list = dataclasses.field(default_factory=list)  # [step, x, y, yaw] world frame
     map_keyframes: np.ndarray | None = None  # [N, 2] world frame, last map_markers received
     map_edges: np.ndarray | None = None  # [M, 2, 2] world frame
     waypoints: np.ndarray | None = None  # [P, 3] world frame, last waypoints received
@@ -72,6 +74,7 @@ class EpisodeRecord:
     _odom_futures: list = dataclasses.field(default_factory=list, repr=False)
     _odom_estimate: tuple | None = dataclasses.field(default=None, repr=False)
     _odom_first_estimate: tuple | None = dataclasses.field(default=None, repr=False)
+    _odom_estimates: list = dataclasses.field(default_factory=list, repr=False)
     _odom_map: tuple | None = dataclasses.field(default=None, repr=False)
     _odom_waypoints: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
@@ -112,11 +115,14 @@ class EpisodeRecord:
     def set_goal_estimate(self, step: int, odom_pose):
         """The world model's latest goal estimate (odometry frame) as of step."""
         self._odom_estimate = (step, np.asarray(odom_pose, dtype=float))
+        self._odom_estimates.append(self._odom_estimate)
         if self._odom_first_estimate is None:
             self._odom_first_estimate = self._odom_estimate
 
-    def add_planner_state(self, state: str | None):
+    def add_planner_state(self, step: int, state: str | None):
         """The planner's state at a new step (counted per step, not per status message)."""
+        if not self.planner_states or self.planner_states[-1][1] != state:
+            self.planner_states.append([step, state])
         if state == GOAL_UNKNOWN:
             self.goal_unknown_frames += 1
 
@@ -160,6 +166,12 @@ class EpisodeRecord:
             world = self.world_from_odom(step, pose)
             self.goal_estimate = None if world is None else tuple(float(v) for v in world)
         self._finish_map()
+        if self._odom_estimates:
+            world = self.world_from_reset_odom(np.stack([p for _, p in self._odom_estimates]))
+            if world is not None:
+                self.goal_trace = [[step, *np.round(pose, 3).tolist()] for (step, _), pose
+                                   in zip(self._odom_estimates, world)]
+        self._odom_estimates = []
         goal = np.asarray(self.spec.goal[:2], dtype=float)
         for name, estimate in (('goal_first_error', self._odom_first_estimate),
                                ('goal_last_error', self._odom_estimate)):
@@ -224,6 +236,8 @@ class EpisodeRecord:
             [round(float(v), 3) for v in self.goal_estimate],
             'goal_localisation': _localisation(self.goal_first_error, self.goal_last_error),
             'goal_unknown_frames': self.goal_unknown_frames,
+            'planner_states': self.planner_states,
+            'goal_trace': self.goal_trace,
             'retries': self.retries,
             'infrastructure_errors': list(self.infrastructure_errors),
             'trajectory': np.round(self.poses(), 3).tolist(),

@@ -22,8 +22,12 @@ DDS or real time:
 - goals: an explicit planner/goal_pose outranks the world model's goal_pose_estimate until it is
   reached; an estimate within goal_hold_radius of a goal just reached is the same goal (hold);
   base_link goals are placed with the current odometry, odom (or empty) frames are used as is.
-- watchdog: idle without a goal, goal_reached within goal_tolerance, otherwise stopped while
-  odometry or futures are stale or the world model is surprised, else planning.
+- watchdog: idle without a goal, goal_reached at the goal, otherwise stopped while odometry or
+  futures are stale or the world model is surprised, else planning.
+- at the goal (Nav2's stateful goal checker): the position within goal_tolerance, kept while
+  the robot stays within twice it, then the heading within goal_yaw_tolerance; the MPC turns on
+  the spot meanwhile (PlannerConfig.w_align). A refined estimate that moves the goal away
+  sends the robot on.
 - memory goals: while world_model/goal_status says the goal image is not placed in the map
   (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
   explores (the MPC drives to a point ahead and to the side, so it circles and sees every
@@ -137,6 +141,7 @@ class PlannerDecider:
         self.goal = None  # (x, y, yaw) in the odom frame
         self.goal_source = None  # EXPLICIT or ESTIMATE
         self.goal_reached = False
+        self.goal_xy_reached = False  # the position part of the goal check, with hysteresis
         self.odom_pose = None
         self.odom_time = None  # steady-clock arrival times
         self.futures_time = None
@@ -197,8 +202,7 @@ class PlannerDecider:
             return self._ignore('odom', 'ignoring odometry with a non-finite pose')
         self.odom_pose, self.odom_time = pose, self.clock()
         notes = []
-        if self.goal is not None and not self.goal_reached and \
-                self.goal_distance() < self.planner_config.goal_tolerance:
+        if self.goal is not None and not self.goal_reached and self._arrived():
             self.goal_reached = True
             notes.append(('info', f'goal reached: {np.round(self.goal, 3).tolist()}'))
         return self.decide(notes)
@@ -226,11 +230,15 @@ class PlannerDecider:
                 return self._keep()  # the estimate of the goal just reached, refined: stay
             if self.goal_source == ESTIMATE and not self.goal_reached:
                 self.goal = goal  # refinement of the goal being pursued
+                if self.odom_pose is not None and self._arrived():
+                    self.goal_reached = True
+                    return self.decide([('info', f'goal reached: '
+                                                 f'{np.round(self.goal, 3).tolist()}')])
                 return self._keep()
         self.goal, self.goal_source, self.goal_reached = goal, source, False
+        self.goal_xy_reached = False
         notes = [('info', f'new {source} goal: {np.round(goal, 3).tolist()}')]
-        if self.odom_pose is not None and \
-                self.goal_distance() < self.planner_config.goal_tolerance:
+        if self.odom_pose is not None and self._arrived():
             self.goal_reached = True
         return self.decide(notes)
 
@@ -253,6 +261,7 @@ class PlannerDecider:
 
     def on_cancel(self) -> Decision:
         self.goal, self.goal_source, self.goal_reached = None, None, False
+        self.goal_xy_reached = False
         return self.decide()
 
     def on_goal_status(self, status: str) -> Decision:
@@ -264,7 +273,7 @@ class PlannerDecider:
         if status != GOAL_LOCALISED and self.goal_source == ESTIMATE:
             notes.append(('info', f'goal estimate dropped: the goal is {status}'))
             self.goal, self.goal_source, self.goal_reached = None, None, False
-            self.waypoints = None
+            self.goal_xy_reached, self.waypoints = False, None
         return self.decide(notes)
 
     def on_waypoints(self, chain, frame_id: str) -> Decision:
@@ -311,6 +320,8 @@ class PlannerDecider:
             return geometry.compose(self.odom_pose, np.array(
                 [radius * math.cos(angle), radius * math.sin(angle), angle]))
         chain = self.waypoints
+        if self.goal_xy_reached:
+            return self.goal  # turning to the goal heading: no waypoint ahead
         fresh = chain is not None and self.waypoints_time is not None and \
             self.clock() - self.waypoints_time < config.waypoints_timeout_s
         if not fresh or self.odom_pose is None or \
@@ -322,6 +333,16 @@ class PlannerDecider:
         if self.goal is None or self.odom_pose is None:
             return math.nan
         return float(np.hypot(*(self.odom_pose[:2] - self.goal[:2])))
+
+    def _arrived(self) -> bool:
+        """The goal check on the current odometry (updates the position hysteresis)."""
+        distance, config = self.goal_distance(), self.planner_config
+        if distance < config.goal_tolerance:
+            self.goal_xy_reached = True
+        elif distance > 2.0 * config.goal_tolerance:
+            self.goal_xy_reached = False
+        yaw_error = abs(geometry.wrap_angle(self.odom_pose[2] - self.goal[2]))
+        return self.goal_xy_reached and yaw_error <= config.goal_yaw_tolerance
 
     def age(self, stamp) -> str:
         """Seconds since a steady-clock arrival time, for diagnostics."""

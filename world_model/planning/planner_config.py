@@ -14,6 +14,7 @@
 """PlannerConfig: sampling, limits and cost weights of the latent MPC (MPPI or CEM)."""
 
 import dataclasses
+import math
 
 from world_model.config import ConfigError, param
 
@@ -60,6 +61,11 @@ class PlannerConfig:
     w_bearing: float = param(0.2, lo=0.0, hi=1e4,
                              help='weight of 1 - cos(angle from heading to the goal direction), '
                                   'faded out within 3 x goal_tolerance of the goal')
+    # At the goal the view must face the goal view's way: that is where the relative-pose head
+    # is precise (BENCHMARKS.md, 0.04 m within 15 deg against 0.15-0.34 m beyond 45 deg).
+    w_align: float = param(0.5, lo=0.0, hi=1e4,
+                           help='weight of the absolute yaw error to the goal heading once the '
+                                'robot is at the goal position (turn on the spot) [1/rad]')
     # Off by default: with a forward (ego-centric) camera the latent distance to a far goal view
     # is a poor navigation cost; on 10 seeded open-arena episodes (scripts in BENCHMARKS.md)
     # success fell from 8/10 at 0 to 5/10 at 0.03 and 1/10 at 1.0. Goals are reached through
@@ -82,7 +88,11 @@ class PlannerConfig:
     # estimate's error: 50 open-arena episodes (BENCHMARKS.md) reached 76% at 0.15, 82% at 0.08
     # and 84% at 0.05.
     goal_tolerance: float = param(0.05, lo=0.01, hi=10.0,
-                                  help='goal reached when the robot is this close [m]')
+                                  help='goal position reached this close [m] (kept while '
+                                       'within twice it) ...')
+    goal_yaw_tolerance: float = param(0.3, lo=0.01, hi=math.pi,
+                                      help='... then goal reached with the heading this close '
+                                           'to the goal heading (pi: any heading) [rad]')
     goal_hold_radius: float = param(0.25, lo=0.01, hi=10.0,
                                     help='after reaching a goal, world-model goal estimates '
                                          'within this distance of it are the same goal: the '

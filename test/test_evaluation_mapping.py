@@ -235,3 +235,18 @@ def test_a_missing_reset_frame_odometry_falls_back_to_the_first_step_with_both()
     record.set_goal_estimate(1, odom_of((1.0, 0.0, 0.0)))
     record.finish(1.0)
     assert record.goal_last_error == (1, pytest.approx(0.5))
+
+
+def test_param_overrides_reach_the_map_and_memory_parameters_and_name_a_bad_one():
+    from agent_node.evaluation.closed_loop_cmd import node_overrides
+
+    out = node_overrides(['world_model_node:map.grow_map=false',
+                          'world_model_node:map.localise_tolerance_m=1',
+                          'planner_node:goal_tolerance=0.1'])
+    assert out == {'world_model_node': {'map.grow_map': False,
+                                        'map.localise_tolerance_m': 1.0},  # a DOUBLE for ROS
+                   'planner_node': {'goal_tolerance': 0.1}}
+    assert node_overrides(['world_model_node:memory.path=/tmp/m.sqlite3']) == {
+        'world_model_node': {'memory.path': '/tmp/m.sqlite3'}}
+    with pytest.raises(ConfigError, match=r"world_model_node has no parameter 'map\.nope'"):
+        node_overrides(['world_model_node:map.nope=1'])

@@ -152,8 +152,7 @@ def node_overrides(rules) -> dict:
             raise ConfigError(f'--param {rule!r}: expected NODE:NAME=VALUE with NODE one of '
                               f'{", ".join(AGENT_NODES)}')
         declared = declared_parameters(node)
-        if name not in declared and not (node == 'world_model_node' and
-                                         name.startswith('memory.')):
+        if name not in declared:
             raise ConfigError(f'--param {rule!r}: {node} has no parameter {name!r}; it has '
                               f'{", ".join(sorted(declared))}')
         try:
@@ -182,9 +181,13 @@ def declared_parameters(node: str) -> dict:
 
         classes = (SimConfig, SimNodeConfig)
     else:
+        from agent_node.ros.world_model_params import MAP_PREFIX, MEMORY_PREFIX
         from agent_node.world_model_node import WorldModelNodeConfig
+        from world_model.memory import MapConfig, MemoryConfig
 
-        classes = (WorldModelNodeConfig,)
+        nested = {f'{prefix}{spec.name}': spec for prefix, cls in (
+            (MEMORY_PREFIX, MemoryConfig), (MAP_PREFIX, MapConfig)) for spec in field_specs(cls)}
+        return {**{spec.name: spec for spec in field_specs(WorldModelNodeConfig)}, **nested}
     return {spec.name: spec for cls in classes for spec in field_specs(cls)}
 
 

@@ -118,6 +118,27 @@ def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
         assert len(errors) == 8 and max(errors) < 0.05 and max(delays) < 30
 
 
+@pytest.mark.parametrize('grow', [False, True])
+def test_only_the_mapping_drive_is_matched_unless_the_map_grows(tmp_path, grow):
+    rng = np.random.default_rng(3)
+    store = _store(tmp_path)
+    amap = LatentMap(store, FakeRelPose(1), MapConfig(grow_map=grow))
+    with store:
+        amap.start_session()
+        true = drive(ARENA)
+        assert _feed(amap, true, embed(true, rng)) == 0  # the anchor: the mapping drive
+        amap.start_session()  # a later session joins, then drives out where the anchor never was
+        true = drive(loop(-1.5, -1.5, 1.5, 1.5) + [(1.5, 1.5), (1.5, 4.5), (0.5, 4.5)])
+        assert _feed(amap, odometry(true, SHIFT), embed(true, rng), 10**12) is not None
+        amap.start_session()
+        fix = amap.localise(embed([(1.0, 4.5, np.pi)], rng)[0])
+        assert amap.stats()['joined_sessions'] == 2
+        if grow:
+            assert fix is not None and np.hypot(*(fix.pose[:2] - (1.0, 4.5))) < 0.1
+        else:  # stored, not matched: a session joined with an error cannot bend the map
+            assert fix is None
+
+
 def test_localise_a_goal_view_and_refuse_an_unknown_one(tmp_path):
     rng = np.random.default_rng(1)
     store, amap = _anchor_map(tmp_path, rng)

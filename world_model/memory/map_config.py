@@ -27,9 +27,11 @@ from world_model.config import param
 class MapConfig:
     """Thresholds of the latent map (latent_map.py)."""
 
-    # On by default: restricting matches to the mapping drive did not help (two rooms, seed
-    # 4242: 6/30 successes with false, 17/50 with true; runs vary by several episodes).
-    grow_map: bool = param(True, help='match against keyframes of every joined session; '
+    # Off by default: every later session joined with its error bends the map where it is
+    # matched next. 50 episodes, seed 4242 (BENCHMARKS.md): goal error median 0.31 / 0.45 m
+    # (open / two rooms) with false against 0.42 / 0.72 m with true; success 60% / 28% against
+    # 38% / 24%.
+    grow_map: bool = param(False, help='match against keyframes of every joined session; '
                                       'false: only the anchor session (the first mapping '
                                       'drive), later sessions are stored but not matched')
     keyframe_min_interval_s: float = param(0.0, lo=0.0, hi=3600.0,

@@ -18,7 +18,8 @@ goal pose and the robot's view at a known offset from it: ahead or behind (along
 heading) or to a side, at several distances, with the heading turned or not. The head's
 prediction of the goal in the robot's frame is scored against the rendered truth (evaluation
 only): the position error, the shrink (the predicted offset projected on the true one, over the
-true length: 1 is right, 0 sees no offset) and the head's own std.
+true length: 1 is right, 0 sees no offset), the head's own std and the latent L2 distance
+between the two views (does the encoder tell the views apart where the head does not?).
 
     python scripts/eval_homing.py --layout open --goals 20
 """
@@ -78,26 +79,29 @@ def main(argv=None) -> int:
                             if not layout.is_free(robot[0], robot[1],
                                                   sim_config.robot_radius):
                                 continue  # inside a wall or a block
-                            rel, sigma = model.relative_pose(
-                                model.encode(sim.render_at(robot)), goal_latent)
+                            latent = model.encode(sim.render_at(robot))
+                            rel, sigma = model.relative_pose(latent, goal_latent)
                             truth = geometry.relative(robot, goal)[:2]
                             error = float(np.hypot(*(rel[0, :2] - truth)))
                             shrink = float(rel[0, :2] @ truth / (truth @ truth))
                             rows.setdefault((direction, distance, yaw_offset), []).append(
-                                (error, shrink, float(sigma[0, :2].max())))
+                                (error, shrink, float(sigma[0, :2].max()),
+                                 float(np.linalg.norm(latent - goal_latent))))
     table = []
     print('| offset | distance [m] | heading offset [rad] | views | position error [m] | '
-          'shrink | predicted std [m] |')
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+          'shrink | predicted std [m] | latent distance |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (direction, distance, yaw_offset), values in sorted(rows.items()):
         v = np.array(values)
         row = {'offset': direction, 'distance_m': distance, 'yaw_offset_rad': yaw_offset,
                'views': len(v), 'error_m': round(float(np.median(v[:, 0])), 3),
                'shrink': round(float(np.median(v[:, 1])), 2),
-               'std_m': round(float(np.median(v[:, 2])), 3)}
+               'std_m': round(float(np.median(v[:, 2])), 3),
+               'latent_distance': round(float(np.median(v[:, 3])), 2)}
         table.append(row)
         print(f'| {direction} | {distance:.1f} | {yaw_offset:.1f} | {len(v)} | '
-              f'{row["error_m"]:.3f} | {row["shrink"]:.2f} | {row["std_m"]:.3f} |')
+              f'{row["error_m"]:.3f} | {row["shrink"]:.2f} | {row["std_m"]:.3f} | '
+              f'{row["latent_distance"]:.2f} |')
     if args.report:
         pathlib.Path(args.report).write_text(json.dumps(
             {'model': args.model_dir, 'layout': args.layout, 'goals': args.goals,

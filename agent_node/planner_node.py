@@ -58,7 +58,7 @@ from world_model.planning.decision import (
 from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
-from world_model.planning.status import GOAL_UNKNOWN, WATCHDOG_STATES
+from world_model.planning.status import GOAL_UNKNOWN, RECOVERING, WATCHDOG_STATES
 
 
 @dataclasses.dataclass
@@ -193,6 +193,9 @@ class PlannerNode(Node):
         if decision.rejected:
             return
         self.futures_deadline.reset()
+        if decision.recover:  # backing off a stall, no planning
+            self.cmd_vel.publish(*self.decider.recovery_command())
+            return
         if not decision.plan:
             return
         try:
@@ -228,7 +231,7 @@ class PlannerNode(Node):
         # which must be rolled out with this proposal, not the previous one.
         self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
         self.cmd_vel.publish(*command)
-        self.decider.cycle_planned()
+        self.decider.cycle_planned(command)
         weights = self.mpc.weights
         self.last_cost = float(np.dot(weights, costs))
         if self.config.publish_plan:
@@ -273,7 +276,7 @@ class PlannerNode(Node):
         """(level, message, values) for agent_node.ros.diagnostics.DiagnosticsReporter."""
         decider = self.decider
         state, message = decider.state, decider.state
-        level = 'WARN' if state in WATCHDOG_STATES or state == GOAL_UNKNOWN else 'OK'
+        level = 'WARN' if state in (*WATCHDOG_STATES, GOAL_UNKNOWN, RECOVERING) else 'OK'
         if self.cmd_vel_problem:  # planning or not, commands cannot reach the robot
             level = 'ERROR'
             message = f'{state}; {self.cmd_vel_problem}'
@@ -291,6 +294,7 @@ class PlannerNode(Node):
             'odom_age_s': decider.age(decider.odom_time),
             'last_surprise': decider.last_surprise,
             'watchdog_trips': decider.watchdog_trips,
+            'recoveries': decider.recovery.count,  # stalls backed off
             'cmd_vel_type': self.cmd_vel.type_name,
             'cmd_vel_mismatches': self.cmd_vel_mismatches.count('cmd_vel'),  # checks finding one
         }

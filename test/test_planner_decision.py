@@ -39,6 +39,7 @@ from world_model.planning.status import (
     IDLE,
     ODOM_STALE,
     PLANNING,
+    RECOVERING,
     SURPRISED,
 )
 
@@ -203,6 +204,51 @@ def test_a_refined_estimate_away_from_the_robot_sends_it_on_while_turning(decide
     decision = decider.on_goal((1.02, 0.0, 0.4), 'odom', ESTIMATE)  # refined onto the robot
     assert decision.state == GOAL_REACHED and decision.notes == (
         ('info', 'goal reached: [1.02, 0.0, 0.4]'),)
+
+
+def test_a_stall_backs_off_then_plans_again_from_rest(decider, clock):
+    planning(decider, goal=(2.0, 0.0, 0.0))
+    decider.cycle_planned((0.3, 0.0))  # driving forward ...
+    decision = None
+    for _ in range(12):  # ... against a wall: the odometry stays put for over 1.0 s
+        clock.now += 0.1
+        decider.on_futures('odom')
+        decision = decider.on_odom((0.0, 0.0, 0.0))
+    assert decision.state == RECOVERING and decision.changed and not decision.stop
+    assert decision.notes == (('warning', 'stalled: no progress for 1 s of driving; backing '
+                                          'off for 1 s'),)
+    futures = decider.on_futures('odom')
+    assert futures.recover and not futures.plan
+    v, omega = decider.recovery_command()
+    assert v == -0.1 and omega == 0.8
+    clock.now += 1.0
+    decider.on_odom((-0.1, 0.0, 0.8))
+    decision = decider.on_futures('odom')
+    assert decision.state == PLANNING and decision.restart and decision.plan
+    assert decider.recovery.count == 1
+
+
+def test_leaving_recovery_for_a_watchdog_state_stops_the_robot(decider, clock):
+    planning(decider)
+    decider.cycle_planned((0.3, 0.0))
+    for _ in range(12):
+        clock.now += 0.1
+        decider.on_futures('odom')
+        decider.on_odom((0.0, 0.0, 0.0))
+    assert decider.state == RECOVERING
+    clock.now += 0.35  # no odometry for longer than odom_timeout_s
+    decision = decider.tick()
+    assert decision.state == ODOM_STALE and decision.stop
+
+
+def test_turning_on_the_spot_at_the_goal_is_not_a_stall(decider, clock):
+    planning(decider, goal=(0.5, 0.0, 1.5))
+    decider.on_odom((0.48, 0.0, 0.0))  # at the position: turning to the heading
+    decider.cycle_planned((0.0, 0.8))
+    for _ in range(20):
+        clock.now += 0.1
+        decider.on_futures('odom')
+        assert decider.on_odom((0.48, 0.0, 0.0)).state == PLANNING
 
 
 def test_goal_yaw_tolerance_pi_accepts_any_heading(clock):

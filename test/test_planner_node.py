@@ -75,6 +75,7 @@ class FakeLoop:
         self.status = None
         self.futures_on = True
         self.odom_on = True
+        self.wall_x = None  # a wall across x = wall_x stops translation, as the simulator does
         self.last_futures_time = None
         node.create_timer(PERIOD, self._tick)
 
@@ -96,7 +97,10 @@ class FakeLoop:
                 self.diagnostics = {kv.key: kv.value for kv in status.values}
 
     def _tick(self):
-        self.pose = unicycle_rollout(self.pose, self.command[None, None], PERIOD)[0, 0]
+        moved = unicycle_rollout(self.pose, self.command[None, None], PERIOD)[0, 0]
+        if self.wall_x is not None and moved[0] > self.wall_x:
+            moved[:2] = self.pose[:2]  # refused: the turn goes on, the translation does not
+        self.pose = moved
         odom = Odometry()
         odom.header.frame_id, odom.child_frame_id = 'odom', 'base_link'
         odom.pose.pose.position.x, odom.pose.pose.position.y = self.pose[:2]
@@ -130,6 +134,7 @@ class FakeLoop:
         self.command[:] = 0.0
         self.pose[:] = 0.0
         self.futures_on = self.odom_on = True
+        self.wall_x = None
         assert spin_until(self.node, lambda: self.status == 'idle', timeout=5.0), self.status
         spin_until(self.node, lambda: False, 3 * PERIOD)  # the planner sees the new odometry
         self.cmds.clear()
@@ -318,6 +323,17 @@ def test_goal_reached_stops_with_status(loop):
     reached = len(loop.cmds)
     spin_until(loop.node, lambda: False, 0.3)  # futures keep coming: no more planning
     assert len(loop.cmds) == reached
+
+
+def test_a_stall_at_a_wall_backs_off_and_planning_resumes(loop):
+    loop.restart()
+    loop.wall_x = 0.3
+    loop.send_goal(2.0, 0.0)  # straight through the wall
+    assert spin_until(loop.node, lambda: loop.status == 'recovering', 15.0), loop.status
+    assert spin_until(loop.node, lambda: any(v_omega(m)[0] < 0 for _, m in loop.cmds), 3.0)
+    assert spin_until(loop.node, lambda: loop.status == 'planning', 5.0), loop.status
+    assert spin_until(loop.node, lambda: int(loop.diagnostics.get('recoveries', 0)) >= 1, 5.0)
+    loop.wall_x = None
 
 
 def test_a_reached_estimated_goal_holds_against_small_estimate_changes(loop):

@@ -37,6 +37,10 @@ DDS or real time:
   to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
+- recovery: driving whose commands asked for translation for stall_time_s while the odometry
+  moved less than stall_distance_m (world_model.planning.stall) is a stall; the state is
+  recovering for recovery_time_s, the node publishes recovery_command() (backing up while
+  turning, left and right in turn), then the MPC plans again from rest.
 """
 
 from collections.abc import Callable
@@ -50,6 +54,7 @@ from world_model import geometry
 from world_model.config import ConfigError, param
 from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.rate_window import RateWindow
+from world_model.planning.stall import Recovery
 from world_model.planning.status import (
     DRIVING_STATES,
     FUTURES_STALE,
@@ -60,8 +65,10 @@ from world_model.planning.status import (
     GOAL_STATUSES,
     GOAL_UNKNOWN,
     IDLE,
+    MOVING_STATES,
     ODOM_STALE,
     PLANNING,
+    RECOVERING,
     SURPRISED,
     WATCHDOG_STATES,
 )
@@ -104,6 +111,19 @@ class DecisionConfig:
                                     help='exploring, drive to a point this far ahead ... [m]')
     explore_angle_rad: float = param(0.8, lo=-math.pi, hi=math.pi,
                                      help='... at this bearing (positive: left) [rad]')
+    recovery: bool = param(True, help='back off when driving makes no progress (a stall)')
+    stall_time_s: float = param(1.0, lo=0.1, hi=60.0,
+                                help='a stall: every command of this long asked for translation '
+                                     '... [s, steady clock]')
+    stall_distance_m: float = param(0.03, lo=0.001, hi=10.0,
+                                    help='... and the odometry moved less than this [m]')
+    recovery_time_s: float = param(1.0, lo=0.1, hi=60.0,
+                                   help='back off for this long [s, steady clock] ...')
+    recovery_speed: float = param(0.1, lo=0.0, hi=5.0,
+                                  help='... reversing at this speed [m/s] ...')
+    recovery_turn: float = param(0.8, lo=0.0, hi=10.0,
+                                 help='... while turning at this rate, left and right in turn '
+                                      '[rad/s]')
     base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
     odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
 
@@ -125,6 +145,7 @@ class Decision:
     stop: bool = False  # publish a zero command now: the robot was driving
     restart: bool = False  # reset the MPC from rest and publish its proposal
     plan: bool = False  # futures only: run one planning cycle on them
+    recover: bool = False  # futures only: publish recovery_command() instead
     rejected: tuple[str, str] | None = None  # (kind, reason) of an input that was ignored
     notes: tuple[tuple[str, str], ...] = ()  # ('info' or 'warning', line) for the log
 
@@ -152,6 +173,8 @@ class PlannerDecider:
         self.plan_rate = RateWindow(RATE_WINDOW_S, clock)
         self.goal_status = None  # world_model/goal_status, None until one came
         self.waypoints, self.waypoints_time = None, None  # [M, 3] odom frame
+        self.recovery = Recovery()
+        self.command_v = 0.0  # the last planned command's v
 
     # -- the decision step ---------------------------------------------------------------------
     def decide(self, notes=()) -> Decision:
@@ -168,6 +191,8 @@ class PlannerDecider:
             state = FUTURES_STALE
         elif self.surprised:
             state = SURPRISED
+        elif self.recovery.active(now):
+            state = RECOVERING
         elif self.goal is None:
             state = GOAL_UNKNOWN
         else:
@@ -177,8 +202,10 @@ class PlannerDecider:
             return Decision(state, self.goal, self.target(), notes=tuple(notes))
         # leave driving: stop
         previous, self.state = self.state, state
+        if previous == RECOVERING:
+            self.recovery.end()
         # safety first: no acceleration limit on stopping
-        stop = previous in DRIVING_STATES and state not in DRIVING_STATES
+        stop = previous in MOVING_STATES and state not in MOVING_STATES
         if stop and state in WATCHDOG_STATES:
             self.watchdog_trips += 1
             notes.append(('warning', f'{state}: zero velocity sent'))
@@ -202,6 +229,11 @@ class PlannerDecider:
             return self._ignore('odom', 'ignoring odometry with a non-finite pose')
         self.odom_pose, self.odom_time = pose, self.clock()
         notes = []
+        if self.state in DRIVING_STATES and \
+                self.recovery.observe(self.odom_time, pose, self.command_v, self.config):
+            notes.append(('warning', f'stalled: no progress for {self.config.stall_time_s:g} s '
+                                     f'of driving; backing off for '
+                                     f'{self.config.recovery_time_s:g} s'))
         if self.goal is not None and not self.goal_reached and self._arrived():
             self.goal_reached = True
             notes.append(('info', f'goal reached: {np.round(self.goal, 3).tolist()}'))
@@ -297,11 +329,17 @@ class PlannerDecider:
         self.futures_time = self.clock()
         decision = self.decide()
         return dataclasses.replace(decision, plan=decision.state in DRIVING_STATES
-                                   and decision.target is not None)
+                                   and decision.target is not None,
+                                   recover=decision.state == RECOVERING)
 
-    def cycle_planned(self):
-        """A planning cycle published its command (counted for plan_rate_hz)."""
+    def cycle_planned(self, command=(0.0, 0.0)):
+        """A planning cycle published command (v, omega) (counted for plan_rate_hz)."""
         self.plan_rate.record()
+        self.command_v = float(command[0])
+
+    def recovery_command(self) -> tuple[float, float]:
+        """(v, omega) to publish while recovering."""
+        return self.recovery.command(self.config)
 
     # -- views ----------------------------------------------------------------------------------
     def goal_unknown(self) -> bool:

@@ -21,9 +21,12 @@ ODOM_STALE = 'stopped: odom stale'
 SURPRISED = 'stopped: surprise'
 # A goal image (or named goal) that the latent map cannot place yet: the robot explores.
 GOAL_UNKNOWN = 'goal_unknown'
+# Driving made no progress (world_model.planning.stall): the robot backs off, then plans again.
+RECOVERING = 'recovering'
 WATCHDOG_STATES = (FUTURES_STALE, ODOM_STALE, SURPRISED)
 DRIVING_STATES = (PLANNING, GOAL_UNKNOWN)  # the MPC runs a cycle per futures message
-STATES = (IDLE, PLANNING, GOAL_REACHED, GOAL_UNKNOWN, *WATCHDOG_STATES)
+MOVING_STATES = (*DRIVING_STATES, RECOVERING)  # leaving these sends a zero command
+STATES = (IDLE, PLANNING, GOAL_REACHED, GOAL_UNKNOWN, RECOVERING, *WATCHDOG_STATES)
 
 # world_model/goal_status: where the world model stands with its goal (std_msgs/String)
 GOAL_NONE = 'none'  # no goal

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""StallDetector and Recovery without DDS: the planner's back-off when driving makes no progress."""
+"""StallDetector and Recovery without DDS: the back-off when driving makes no progress."""
 
 import pytest
 

@@ -51,6 +51,7 @@ def main(argv=None) -> int:
     parser.add_argument('--episodes', type=int, default=20)
     parser.add_argument('--seed', type=int, default=1000)
     parser.add_argument('--mapping-steps', type=int, default=1200)
+    parser.add_argument('--tour-seed', type=int, default=0, help='mapping tour (and its odometry)')
     parser.add_argument('--turn-steps', type=int, default=80, help='join budget per episode')
     parser.add_argument('--int8', action='store_true')
     parser.add_argument('--map', default='{}', help='MapConfig fields as JSON')
@@ -64,21 +65,32 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp, DiffDriveSim(sim_config) as sim, \
             LatentStore(MemoryConfig(path=f'{tmp}/map.sqlite3'), dim=model.latent_dim) as store:
         latent_map = LatentMap(store, model.relative_pose, MapConfig(**json.loads(args.map)))
-        layout = episode_layout(sim_config, 0, args.layout)
+        layout = episode_layout(sim_config, args.tour_seed, args.layout)
         tour = MappingTour(layout, sim_config.robot_radius, ActionLimits.from_config(sim_config),
-                           0)
-        step = sim.reset(seed=0, layout=args.layout, pose=tour.start)
+                           args.tour_seed)
+        step = sim.reset(seed=args.tour_seed, layout=args.layout, pose=tour.start)
         map_origin = step.true_pose.copy()  # the map frame: the tour's odometry at its start
-        drift = []
+        drift, truth_at = [], {}
         for _ in range(args.mapping_steps):
-            latent_map.observe(int(step.time * 1e9), step.odom_pose,
-                               model.encode(step.image)[0])
+            stamp = int(step.time * 1e9)
+            truth_at[stamp] = geometry.relative(map_origin, step.true_pose)
+            latent_map.observe(stamp, step.odom_pose, model.encode(step.image)[0])
             step = sim.step(tour.act(step.true_pose))
             truth = geometry.relative(map_origin, step.true_pose)
             drift.append(np.hypot(*(truth[:2] - step.odom_pose[:2])))
-        print(f'map: {latent_map.stats()["keyframes"]} keyframes, '
-              f'{latent_map.stats()["edges"]} edges; mapping odometry drift at the end '
-              f'{drift[-1]:.2f} m (max {max(drift):.2f} m)')
+        stats = latent_map.stats()
+        shown = latent_map.display()
+        kf = latent_map.kf
+        kf_err = [np.hypot(*(pose[:2] - truth_at[round(kf.stamp[kf.slot[int(kid)]] * 1e9)][:2]))
+                  for pose, kid in zip(shown.poses, shown.ids)]
+        rate = stats['heading_drift_rate']
+        print(f'map: {stats["keyframes"]} keyframes, {stats["edges"]} edges; mapping odometry '
+              f'drift at the end {drift[-1]:.2f} m (max {max(drift):.2f} m); keyframes off by '
+              f'median {np.median(kf_err):.2f} m (max {max(kf_err):.2f} m); heading drift '
+              + ('not corrected' if rate is None else
+                 f'{rate:+.4f} +- {stats["heading_drift_std"]:.4f} rad/s taken out '
+                 f'({stats["heading_drift_inliers"]}/{stats["heading_drift_closures"]} '
+                 f'revisits inliers)') + f", the simulator's bias {sim.gyro_bias:+.4f} rad/s")
         joins, join_err, goal_err, route_err, found = [], [], [], [], 0
         for spec in specs:
             step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)

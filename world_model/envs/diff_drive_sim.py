@@ -182,6 +182,11 @@ class DiffDriveSim:
         self._move_distractors()
         return self._observe(collision=collision, action=command)
 
+    @property
+    def gyro_bias(self) -> float:
+        """This episode's odometry turn-rate bias [rad/s]: truth, for evaluation only."""
+        return float(self._gyro_bias)
+
     def render_at(self, pose, distractors: bool = True) -> np.ndarray:
         """Camera image uint8 [H, W, 3] from pose (x, y, yaw), e.g. a goal image."""
         if self.layout is None:

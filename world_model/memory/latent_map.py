@@ -37,11 +37,10 @@ amap.stats()
 - Join candidates: compose(compose(kf_map_pose, relpose(kf, now)), invert(odom_pose)) for the
   retrieval_k keyframes of joined sessions nearest in latent L2; joined when a cluster
   (map_consensus.py) holds join_min_support candidates from join_min_frames frames.
-- Proximity edges, every proximity_batch new joined keyframes: keyframes latent-near AND within
-  proximity_radius_m in the map AND whose relpose agrees with their map poses. Edges exist only
-  where the robot drove or views verifiably overlap, so a route never cuts through a wall.
+- Proximity edges (map_proximity.py), every proximity_batch new joined keyframes.
 - Keyframe map poses are compose(map_T_session, odom pose), so a session's drift stays in the
   map; routes are composed along their edges from the start keyframe, which it does not bend.
+  The anchor's own heading drift is measured on its revisits and taken out (heading_drift.py).
 - Persistent: sessions, edges, joins go through the store's queue and commit (with their
   keyframes); eviction removes a keyframe's edges and bridges its traversal neighbours.
   Keyframes of a version-1 store are session 0: kept, never joined (their origins are unknown).
@@ -58,10 +57,12 @@ import numpy as np
 from world_model import geometry
 from world_model.config import validate
 from world_model.memory import map_consensus
+from world_model.memory.heading_drift import AnchorDrift
 from world_model.memory.latent_store import LatentStore
 from world_model.memory.map_config import MapConfig
 from world_model.memory.map_graph import Edge, MapGraph, thin
 from world_model.memory.map_keyframes import Fix, MapDisplay, MapKeyframes
+from world_model.memory.map_proximity import proximity_edges
 
 __all__ = ['Fix', 'LatentMap', 'MapConfig', 'MapDisplay', 'RelPose']
 
@@ -91,7 +92,9 @@ class LatentMap:
         self._stats = {'join_attempts': 0, 'joins': 0, 'join_frames': 0, 'last_join_spread': None,
                        'last_join_support': 0, 'proximity_edges_added': 0, 'refinements': 0,
                        'evicted': 0}
+        self.drift = AnchorDrift(self.config)
         self._load()
+        self.drift.rebuild(self.kf, self._anchor(), self._ask)
         # every eviction, whoever added the keyframe (e.g. a FramePipeline on the same store);
         # drained under our lock: calling back from the store's lock could deadlock
         self._evictions = store.watch_evictions()
@@ -102,9 +105,10 @@ class LatentMap:
         for sid, joined, x, y, yaw in q('SELECT id, joined, x, y, yaw FROM sessions'):
             self._sessions[int(sid)] = [bool(joined), np.array([x, y, yaw], np.float64)]
         self.kf = MapKeyframes(self._cap, self.store.dim or 0)
-        for kid, x, y, yaw, sid, data in q(
-                'SELECT id, x, y, yaw, session, latent FROM keyframes ORDER BY id'):
-            self._put(int(kid), int(sid), np.array([x, y, yaw]), np.frombuffer(data, '<f4'))
+        for kid, stamp, x, y, yaw, sid, data in q(
+                'SELECT id, stamp_ns, x, y, yaw, session, latent FROM keyframes ORDER BY id'):
+            self._put(int(kid), int(sid), np.array([x, y, yaw]), np.frombuffer(data, '<f4'),
+                      stamp * 1e-9)
         # edges of keyframes trimmed while the map was closed (a smaller max_keyframes)
         self.store.queue_sql('DELETE FROM edges WHERE a NOT IN (SELECT id FROM keyframes) '
                              'OR b NOT IN (SELECT id FROM keyframes)', [()])
@@ -113,11 +117,11 @@ class LatentMap:
             if a in self.kf.slot and b in self.kf.slot:
                 self.graph.add(Edge(int(a), int(b), kind, (dx, dy, dyaw), float(length)))
 
-    def _put(self, kid: int, sid: int, odom, z):
+    def _put(self, kid: int, sid: int, odom, z, stamp_s: float):
         if self.kf.dim == 0:  # the first latent of a new store
             self.kf = MapKeyframes(self._cap, z.size)
         session = self._sessions.get(sid)
-        self.kf.put(kid, sid, odom, z, session[1] if session and session[0] else None)
+        self.kf.put(kid, sid, odom, z, session[1] if session and session[0] else None, stamp_s)
 
     def _drain(self):
         while self._evictions:
@@ -167,8 +171,11 @@ class LatentMap:
             return self._sid is not None and self._sessions[self._sid][0]
 
     def map_T_odom(self) -> np.ndarray | None:  # noqa: N802 (the frame names)
-        """The current session's odometry frame in the map frame; None while unjoined."""
+        """The current session's odometry frame in the map frame; None while unjoined. The
+        anchor's own (a drive still mapping) moves as its heading drift is taken out."""
         with self._lock:
+            if self._sid == self.drift.session and self.drift.live is not None:
+                return self.drift.live.copy()
             return self._sessions[self._sid][1].copy() if self.joined else None
 
     def to_map(self, pose_odom) -> np.ndarray | None:
@@ -217,7 +224,9 @@ class LatentMap:
                 return False
         kid, _ = self.store.insert_keyframe(stamp, odom, z, session=self._sid, gate=False)
         self._drain()
-        self._put(kid, self._sid, odom, z)
+        self._put(kid, self._sid, odom, z, stamp * 1e-9)
+        if self._sid == self._anchor():
+            self.drift.keyframe(self.kf, self.kf.slot[kid], self._sid, self._ask)
         if self._last is not None and self._last[2] in self.kf.slot:
             rel = geometry.relative(self._last[1], odom)
             edge = Edge(self._last[2], kid, 'traversal', tuple(float(v) for v in rel),
@@ -288,26 +297,11 @@ class LatentMap:
 
     def add_proximity_edges(self) -> int:
         """Verify the pending keyframes against their latent neighbours; edges added."""
-        cfg = self.config
         with self._lock:
             pending, self._pending = self._pending, []
             slots = [self.kf.slot.get(kid) for kid in pending]
-            slots = [i for i in slots if i is not None and self.kf.joined[i]]
-            a, b = self.kf.neighbours(np.array(slots, np.int64), cfg.retrieval_k)
-            near = np.hypot(*(self.kf.mapp[a, :2] - self.kf.mapp[b, :2]).T)
-            keep = [x for x, (i, j) in enumerate(zip(a, b)) if near[x] <= cfg.proximity_radius_m
-                    and not self.graph.has(int(self.kf.ids[i]), int(self.kf.ids[j]))]
-            if not keep:
-                return 0
-            a, b = a[keep], b[keep]
-            rel, _, ok, _ = self._ask(self.kf.lat[a], self.kf.lat[b])
-            a, b = a[ok], b[ok]
-            expected = geometry.relative(self.kf.mapp[a], self.kf.mapp[b])
-            agree = map_consensus.within(rel - expected, np.zeros(3), cfg.join_tolerance_m,
-                                         cfg.join_tolerance_rad)
-            edges = [Edge(int(self.kf.ids[i]), int(self.kf.ids[j]), 'proximity',
-                          tuple(float(v) for v in r), float(math.hypot(r[0], r[1])))
-                     for i, j, r in zip(a[agree], b[agree], rel[agree])]
+            edges = proximity_edges(self.kf, self.graph, [i for i in slots if i is not None],
+                                    self._ask, self.config)
             edges = [e for e in edges if self.graph.add(e)]
             self._queue_edges(edges)
             self._stats['proximity_edges_added'] += len(edges)
@@ -367,7 +361,7 @@ class LatentMap:
             if not path:
                 return []
             poses = self.graph.chain(path, mapp[slot[path[0]]], geometry.relative(
-                mapp[slot[path[-1]]], goal.pose))
+                mapp[slot[path[-1]]], goal.pose), lambda kid: mapp[slot[kid]])
             keep = thin(poses, cfg.waypoint_spacing_m, cfg.waypoint_tolerance_m)
             return [poses[i].copy() for i in keep]
 
@@ -389,7 +383,7 @@ class LatentMap:
         """Counters for diagnostics."""
         with self._lock:
             kinds = [e.kind for e in self.graph.edges.values()]
-            return dict(self._stats, keyframes=self.kf.n,
+            return dict(self._stats, **self.drift.stats(), keyframes=self.kf.n,
                         joined_keyframes=int(self.kf.joined[:self.kf.n].sum()),
                         edges=len(kinds), traversal_edges=kinds.count('traversal'),
                         proximity_edges=kinds.count('proximity'),

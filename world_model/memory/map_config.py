@@ -73,6 +73,26 @@ class MapConfig:
                                            'between two places it may follow)')
     refine_tolerance_rad: float = param(0.4, lo=0.001, hi=math.pi,
                                         help='... and in yaw')
+    # A gyro's bias turns a 2-minute mapping drive by up to a radian; with it taken out, the
+    # tour's keyframes are 0.03-0.11 m off instead of 0.3-0.8 m (median; BENCHMARKS.md).
+    drift_correction: bool = param(True, help='estimate the heading drift rate of the mapping '
+                                               'drive from its revisits and take it out of the '
+                                               'map (heading_drift.py)')
+    drift_min_gap_s: float = param(15.0, lo=0.1, hi=3600.0,
+                                   help='a revisit counts when the views are this far apart '
+                                        'in time')
+    drift_closures_per_keyframe: int = param(4, lo=1, hi=64,
+                                             help='revisits (nearest in latent L2) asked per '
+                                                  'new keyframe')
+    drift_inlier_rad: float = param(0.3, lo=0.01, hi=math.pi,
+                                    help='revisits whose heading disagrees with the fit by more '
+                                         'are outliers')
+    drift_min_closures: int = param(30, lo=1, hi=100000,
+                                    help='inlier revisits needed before the map is corrected')
+    drift_max_rate: float = param(0.05, lo=0.0, hi=1.0,
+                                  help='a fitted drift rate above this [rad/s] is refused')
+    drift_refit_every: int = param(10, lo=1, hi=100000,
+                                   help='new keyframes between two fits')
     proximity_radius_m: float = param(1.0, lo=0.01, hi=100.0,
                                       help='proximity edges only between keyframes this close')
     proximity_batch: int = param(8, lo=1, hi=10000,

@@ -78,13 +78,17 @@ class MapGraph:
         rel = np.asarray(self.edges[found].rel, np.float64)
         return rel if found[0] == a else geometry.invert(rel)
 
-    def chain(self, path: list[int], start, end_offset) -> np.ndarray:
+    def chain(self, path: list[int], start, end_offset, pose_of=None) -> np.ndarray:
         """Poses [len(path) + 1, 3] of a path composed along its edges from start (the first
         node's pose), then end_offset: the drift between two visits of a place does not bend
-        it as it bends the nodes' map poses."""
+        it as it bends the nodes' map poses. pose_of(node): a traversal edge's pose from its
+        nodes' (a drive's own poses, corrected for its heading drift) instead of as recorded."""
         poses = [np.asarray(start, np.float64)]
         for u, v in zip(path, path[1:]):
-            poses.append(geometry.compose(poses[-1], self.rel(u, v)))
+            traversal = (u, v, 'traversal') in self.edges or (v, u, 'traversal') in self.edges
+            rel = (geometry.relative(pose_of(u), pose_of(v)) if pose_of is not None and traversal
+                   else self.rel(u, v))
+            poses.append(geometry.compose(poses[-1], rel))
         poses.append(geometry.compose(poses[-1], np.asarray(end_offset, np.float64)))
         return np.vstack(poses)
 

@@ -42,7 +42,7 @@ class MapDisplay(NamedTuple):
     kinds: list  # [E] 'traversal' | 'proximity'
 
 
-_FIELDS = ('lat', 'sq', 'ids', 'sess', 'odom', 'mapp', 'joined')
+_FIELDS = ('lat', 'sq', 'ids', 'sess', 'stamp', 'odom', 'mapp', 'joined')
 
 
 class MapKeyframes:
@@ -58,6 +58,7 @@ class MapKeyframes:
         self.sq = np.zeros(cap, np.float32)
         self.ids = np.zeros(cap, np.int64)
         self.sess = np.zeros(cap, np.int64)
+        self.stamp = np.zeros(cap)  # seconds
         self.odom = np.zeros((cap, 3))
         self.mapp = np.zeros((cap, 3))  # valid where joined
         self.joined = np.zeros(cap, bool)
@@ -65,7 +66,8 @@ class MapKeyframes:
             for f in _FIELDS:
                 getattr(self, f)[:self.n] = old[f][:self.n]
 
-    def put(self, kid: int, sid: int, odom, z: np.ndarray, map_t_session=None):
+    def put(self, kid: int, sid: int, odom, z: np.ndarray, map_t_session=None,
+            stamp_s: float = 0.0):
         """Append a keyframe; map_t_session: its session's pose in the map, None if unjoined."""
         i = self.n
         if i >= len(self.ids):
@@ -73,7 +75,7 @@ class MapKeyframes:
         self.n += 1
         self.slot[kid] = i
         self.lat[i], self.sq[i] = z, float(z @ z)
-        self.ids[i], self.sess[i], self.odom[i] = kid, sid, odom
+        self.ids[i], self.sess[i], self.odom[i], self.stamp[i] = kid, sid, odom, stamp_s
         self.joined[i] = map_t_session is not None
         if map_t_session is not None:
             self.mapp[i] = geometry.compose(map_t_session, odom)

@@ -325,8 +325,13 @@ class LatentMap:
                 return None
             sig = sigma[ok][found.inliers]
             std = np.sqrt(found.std ** 2 + np.mean(sig ** 2, axis=0) / found.inliers.sum())
+            pose = found.pose.copy()
+            if cfg.fix_lateral_sigma_scale > 1.0:
+                pose[:2] = map_consensus.along_view_mean(
+                    cands[found.inliers, :2], self.kf.mapp[idx[ok][found.inliers], 2],
+                    sig[:, :2], cfg.fix_lateral_sigma_scale)
             ids = tuple(int(v) for v in self.kf.ids[idx[ok][found.inliers]])
-            return Fix(found.pose, std, ids, int(found.inliers.sum()))
+            return Fix(pose, std, ids, int(found.inliers.sum()))
 
     def route(self, start_pose_map, goal: Fix, latent=None) -> list[np.ndarray]:
         """Waypoints (map poses) along the graph from the robot to goal; [] when unreachable.

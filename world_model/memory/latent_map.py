@@ -33,7 +33,8 @@ amap.stats()
 - observe gates keyframes (MapConfig), stores them with their session (LatentStore), adds a
   'traversal' edge to the session's previous keyframe, tries to join an unjoined session every
   join_every frames and refines a joined one every refine_every frames (map_T_odom moves by
-  refine_rate towards the inlier mean). An odometry step over odom_jump_m starts a session.
+  refine_rate towards the inliers: the robot placed by along_view_mean, as a goal fix is). An
+  odometry step over odom_jump_m starts a session.
 - Join candidates: compose(compose(kf_map_pose, relpose(kf, now)), invert(odom_pose)) for the
   retrieval_k keyframes of joined sessions nearest in latent L2; joined when a cluster
   (map_consensus.py) holds join_min_support candidates from join_min_frames frames.
@@ -60,7 +61,7 @@ from world_model.memory import map_consensus
 from world_model.memory.heading_drift import AnchorDrift
 from world_model.memory.latent_store import LatentStore
 from world_model.memory.map_config import MapConfig
-from world_model.memory.map_graph import Edge, MapGraph, thin
+from world_model.memory.map_graph import Edge, MapGraph, route_along
 from world_model.memory.map_keyframes import Fix, MapDisplay, MapKeyframes
 from world_model.memory.map_proximity import proximity_edges
 
@@ -249,18 +250,19 @@ class LatentMap:
         return poses[ok], weights, ok, sigma
 
     def _candidates(self, odom: np.ndarray, z: np.ndarray):
+        # session origins [M, 3], weights, and the views: robot map poses, keyframes, sigmas
         idx = self.kf.retrieve(z, self.config.retrieval_k)
         if len(idx) == 0:
-            return np.zeros((0, 3)), np.zeros(0)
-        rel, w, ok, _ = self._ask(self.kf.lat[idx], np.broadcast_to(z, (len(idx), z.size)))
-        cands = geometry.compose(geometry.compose(self.kf.mapp[idx[ok]], rel),
-                                 geometry.invert(odom))
-        return cands.reshape(-1, 3), w
+            return np.zeros((0, 3)), np.zeros(0), (np.zeros((0, 3)),) * 3
+        rel, w, ok, sigma = self._ask(self.kf.lat[idx], np.broadcast_to(z, (len(idx), z.size)))
+        here = geometry.compose(self.kf.mapp[idx[ok]], rel).reshape(-1, 3)
+        cands = geometry.compose(here, geometry.invert(odom)).reshape(-1, 3)
+        return cands, w, (here, self.kf.mapp[idx[ok]], sigma[ok])
 
     def _try_join(self, odom: np.ndarray, z: np.ndarray):
         cfg = self.config
         self._stats['join_attempts'] += 1
-        cands, w = self._candidates(odom, z)
+        cands, w, _ = self._candidates(odom, z)
         self._window.append((self._frame, cands, w))
         while len(self._window) > cfg.join_window:
             self._window.popleft()
@@ -284,12 +286,17 @@ class LatentMap:
     def _refine(self, odom: np.ndarray, z: np.ndarray):
         cfg = self.config
         current = self._sessions[self._sid][1]
-        cands, w = self._candidates(odom, z)
+        cands, w, (here, views, sigma) = self._candidates(odom, z)
         inl = map_consensus.within(cands, current, cfg.refine_tolerance_m,
                                    cfg.refine_tolerance_rad)
         if inl.sum() < 2:
             return
         target = map_consensus.weighted_mean(cands[inl], w[inl])
+        if cfg.fix_lateral_sigma_scale > 1.0:  # the robot placed as a goal fix is (localise)
+            robot = geometry.compose(target, odom)
+            robot[:2] = map_consensus.along_view_mean(here[inl, :2], views[inl, 2],
+                                                      sigma[inl, :2], cfg.fix_lateral_sigma_scale)
+            target = geometry.compose(robot, geometry.invert(odom))
         step = geometry.relative(current, target) * cfg.refine_rate
         self._set_session_pose(self._sid, geometry.compose(current, step))
         self._save_session(self._sid)
@@ -355,20 +362,7 @@ class LatentMap:
                 near = self.kf.joined[:n] & (dist <= cfg.start_radius_m)
                 slots = np.flatnonzero(near).tolist()
             sources = {int(self.kf.ids[i]): float(dist[i]) for i in slots}
-            targets = {}
-            for kid in goal.keyframe_ids:
-                if kid in self.kf.slot:
-                    j = self.kf.slot[kid]
-                    targets[kid] = float(math.hypot(*(self.kf.mapp[j, :2] - goal.pose[:2])))
-            slot, mapp, gxy = self.kf.slot, self.kf.mapp, goal.pose[:2]
-            path = self.graph.shortest(sources, targets, lambda kid: float(
-                math.hypot(*(mapp[slot[kid], :2] - gxy))))
-            if not path:
-                return []
-            poses = self.graph.chain(path, mapp[slot[path[0]]], geometry.relative(
-                mapp[slot[path[-1]]], goal.pose), lambda kid: mapp[slot[kid]])
-            keep = thin(poses, cfg.waypoint_spacing_m, cfg.waypoint_tolerance_m)
-            return [poses[i].copy() for i in keep]
+            return route_along(self.kf, self.graph, sources, goal, cfg)
 
     def display(self) -> MapDisplay:
         """The joined keyframes and the edges between them (RViz markers, PNGs)."""

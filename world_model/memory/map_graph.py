@@ -186,3 +186,22 @@ def _within(xy: np.ndarray, tolerance: float) -> bool:
         return bool(np.all(np.hypot(*(inner - a).T) <= tolerance))
     t = np.clip((inner - a) @ ab / denom, 0.0, 1.0)
     return bool(np.all(np.hypot(*(inner - a - t[:, None] * ab).T) <= tolerance))
+
+
+def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg) -> list[np.ndarray]:
+    """Waypoints (map poses, thinned) from the source keyframes (id -> start cost) to goal (a
+    Fix: its keyframes are the targets); [] when unreachable. kf: MapKeyframes; cfg:
+    MapConfig. Traversal legs come from the keyframes' poses (a drive's, corrected for its
+    heading drift), proximity legs as the head measured them."""
+    slot, mapp, gxy = kf.slot, kf.mapp, goal.pose[:2]
+    targets = {kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy)))
+               for kid in goal.keyframe_ids if kid in slot}
+    path = graph.shortest(sources, targets,
+                          lambda kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy))))
+    if not path:
+        return []
+    poses = graph.chain(path, mapp[slot[path[0]]],
+                        geometry.relative(mapp[slot[path[-1]]], goal.pose),
+                        lambda kid: mapp[slot[kid]])
+    keep = thin(poses, cfg.waypoint_spacing_m, cfg.waypoint_tolerance_m)
+    return [poses[i].copy() for i in keep]

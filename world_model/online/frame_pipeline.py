@@ -92,6 +92,10 @@ class FramePipelineConfig:
                                           'when the relative-pose head puts it this close ...')
     homing_sigma_m: float = param(0.15, lo=0.0, hi=100.0,
                                   help='... with a std (x and y) below this [m]; 0 disables')
+    goal_filter_keep: float = param(0.8, lo=0.0, hi=0.99,
+                                    help='share of the goal estimate kept per frame when the '
+                                         'next measurement is fused (goal_filter.py); 0: each '
+                                         'measurement of a frame as it is')
 
 
 class Proposal(NamedTuple):
@@ -155,7 +159,7 @@ class FramePipeline:
             cfg = self.config
             self.map_goals = MapGoals(self.map, model.relative_pose, cfg.goal_refresh_frames,
                                       cfg.route_refresh_frames, cfg.homing_distance_m,
-                                      cfg.homing_sigma_m)
+                                      cfg.homing_sigma_m, cfg.goal_filter_keep)
             for latent, stamp in zip(store.history(), store.history_stamps()):
                 self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
@@ -170,6 +174,7 @@ class FramePipeline:
             self.map_goals.route_refresh_frames = config.route_refresh_frames
             self.map_goals.homing_distance_m = config.homing_distance_m
             self.map_goals.homing_sigma_m = config.homing_sigma_m
+            self.map_goals.filter.keep = config.goal_filter_keep
 
     def restart_history(self):
         """The next frame starts a new predictor history (the stamps went back: a reset)."""

@@ -23,8 +23,10 @@ route_refresh_frames. Fixes and routes live in the map frame and are drawn into 
 the session's current map_T_odom, so a refined join moves them with it.
 
 Homing: once the current view and the goal view overlap (the relative-pose head puts the goal
-within homing_distance_m with a std below homing_sigma_m), the goal is placed from the current
-view directly: the map's distortion (odometry drift while it was built) no longer matters.
+within homing_distance_m with a std below homing_sigma_m), the goal is measured from the current
+view directly. Each frame's measurement, homing or the map's, goes through a GoalFilter
+(goal_filter.py, filter_keep; 0: each frame's as it is): homing is trusted along the view's
+axis, the map across it.
 """
 
 from typing import NamedTuple
@@ -33,6 +35,7 @@ import numpy as np
 
 from world_model import geometry
 from world_model.memory.map_keyframes import Fix
+from world_model.online.goal_filter import GoalFilter, view_information
 from world_model.planning.status import (
     GOAL_LOCALISED,
     GOAL_LOCALISING,
@@ -50,6 +53,7 @@ class GoalView(NamedTuple):
 
 
 NO_GOAL = GoalView(GOAL_NONE, None, None, None)
+MAP_SIGMA_FLOOR_M = 0.1  # a fix's spread says how its views agree, not how right they are
 
 
 class MapGoals:
@@ -57,17 +61,20 @@ class MapGoals:
 
     def __init__(self, latent_map, relpose, goal_refresh_frames: int = 5,
                  route_refresh_frames: int = 10, homing_distance_m: float = 1.0,
-                 homing_sigma_m: float = 0.15):
+                 homing_sigma_m: float = 0.15, filter_keep: float = 0.8):
         self.map, self.relpose = latent_map, relpose
         self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
             route_refresh_frames
         self.homing_distance_m, self.homing_sigma_m = homing_distance_m, homing_sigma_m
+        self.filter = GoalFilter(filter_keep)
         self.reset()
 
     def reset(self):
         """Forget the fix and the route (a new goal)."""
         self.fix, self.route_map = None, None
         self._since_fix = self._since_route = 0
+        self.filter.reset()
+        self._session = None
 
     def update(self, pose, latent, goal_latent, goal_map_pose=None) -> GoalView:
         """The goal (latent [D], or None) seen from odometry pose with the current view.
@@ -78,12 +85,17 @@ class MapGoals:
         if goal_latent is None:
             return NO_GOAL
         latent_map = self.map
+        if latent_map.session != self._session:  # a new odometry frame
+            self.filter.reset()
+            self._session = latent_map.session
+        lateral = latent_map.config.fix_lateral_sigma_scale
         # homing
         rel, sigma = self.relpose(np.asarray(latent)[None], np.asarray(goal_latent)[None])
         if np.hypot(*rel[0, :2]) <= self.homing_distance_m and \
                 sigma[0, :2].max() <= self.homing_sigma_m:
-            return GoalView(GOAL_LOCALISED, geometry.compose(pose, rel[0]), sigma[0].copy(),
-                            None, 1)
+            goal = self.filter.update(geometry.compose(pose, rel[0]), view_information(
+                float(pose[2]), sigma[0, :2], lateral), sigma[0, 2])
+            return GoalView(GOAL_LOCALISED, goal, sigma[0].copy(), None, 1)
         if not latent_map.joined:
             self.route_map = None  # routes start from the robot: unknown until joined
             return GoalView(GOAL_LOCALISING, None, None, None)
@@ -111,5 +123,10 @@ class MapGoals:
         if len(self.route_map):
             waypoints = np.stack([latent_map.to_odom(p) for p in self.route_map])
             goal_pose = waypoints[-1]  # the chain's end: composed from here, not bent by drift
+        spread = max(float(self.fix.std[:2].max()), MAP_SIGMA_FLOOR_M)
+        goal_pose = self.filter.update(goal_pose, view_information(0.0, (spread, spread), 1.0),
+                                       max(float(self.fix.std[2]), 0.05))
+        if waypoints is not None:
+            waypoints[-1] = goal_pose
         return GoalView(GOAL_LOCALISED, goal_pose, self.fix.std.copy(), waypoints,
                         self.fix.support)

@@ -18,10 +18,12 @@
 
 A map of N keyframes is built by an anchor session driving random waypoints (the labelled fake
 world of test/map_world.py: its relpose is a cheap decoder, a real head costs its own inference
-on top). Then a second session with a shifted origin drives on: observe() is timed over all its
-frames (unjoined with join attempts, then joined: keyframes, refinement, proximity batches,
-eviction at the bound); a third one in an unmapped place times failing join attempts;
-localise() over goal views of the second session's drive and route() from its last pose.
+on top), its odometry drifting in heading at --anchor-drift rad/s, so that observe() is timed
+with the drift correction fitting and applying (heading_drift.py). Then a second session with a
+shifted origin drives on: observe() is timed over all its frames (unjoined with join attempts,
+then joined: keyframes, refinement, proximity batches, eviction at the bound); a third one in an
+unmapped place times failing join attempts; localise() over goal views of the second session's
+drive and route() from its last pose.
 """
 
 import argparse
@@ -52,7 +54,17 @@ def _waypoints(rng, n: int, half: float) -> list:
     return [tuple(p) for p in rng.uniform(-half, half, (n, 2))]
 
 
-def bench(n: int, frames: int, seed: int = 0) -> dict:
+def _drifting(start, true, rate: float, dt: float = 0.1) -> np.ndarray:
+    """Odometry from start along the true poses' increments, its heading gaining rate rad/s."""
+    rel = geometry.relative(true[:-1], true[1:])
+    rel[:, 2] += rate * dt
+    out = [np.asarray(start, np.float64)]
+    for r in rel:
+        out.append(geometry.compose(out[-1], r))
+    return np.asarray(out)
+
+
+def bench(n: int, frames: int, seed: int = 0, drift: float = 0.005) -> dict:
     rng = np.random.default_rng(seed)
     half = max(2.0, 0.12 * np.sqrt(n))  # the area grows with the map: ~constant density
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,12 +74,17 @@ def bench(n: int, frames: int, seed: int = 0) -> dict:
         amap = LatentMap(store, FakeRelPose(seed))
         amap.start_session()
         t0 = time.perf_counter()
-        i, last = 0, [(0.0, 0.0)]
+        i, last, at, anchor = 0, [(0.0, 0.0)], None, []
         while len(store) < n:  # one continuous drive (a teleport would start a session)
             true = drive(last + _waypoints(rng, 20, half))
             last = [tuple(true[-1, :2])]
-            for pose, z in zip(true, embed(true, rng)):
+            at = true[0] if at is None else at
+            odom = _drifting(at, true, drift)
+            at = odom[-1]
+            for pose, z in zip(odom, embed(true, rng)):
+                t = time.perf_counter()
                 amap.observe(i * 100_000_000, pose, z)
+                anchor.append(time.perf_counter() - t)
                 i += 1
         build = time.perf_counter() - t0
         shift = np.array([1.3, -0.7, 0.9])
@@ -105,21 +122,27 @@ def bench(n: int, frames: int, seed: int = 0) -> dict:
             routed += bool(path)
         stats = amap.stats()
         store.close()
-    return {'n': n, 'build_s': build, 'observe': obs, 'unjoined': unjoined, 'localise': loc,
-            'route': rte, 'err': err, 'found': found, 'routed': routed, 'stats': stats}
+    return {'n': n, 'build_s': build, 'anchor': anchor, 'observe': obs, 'unjoined': unjoined,
+            'localise': loc, 'route': rte, 'err': err, 'found': found, 'routed': routed,
+            'stats': stats}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[500, 2000, 10000])
     parser.add_argument('--frames', type=int, default=2000)
+    parser.add_argument('--anchor-drift', type=float, default=0.005,
+                        help='heading drift of the mapping drive [rad/s]')
     args = parser.parse_args(argv)
     for n in args.sizes:
-        r = bench(n, args.frames)
+        r = bench(n, args.frames, drift=args.anchor_drift)
         s = r['stats']
         print(f'{n:6d} keyframes (built in {r["build_s"]:.1f} s, {s["edges"]} edges, '
               f'{s["evicted"]} evicted, {s["joined_sessions"]} of {s["sessions"]} sessions '
               f'joined)')
+        rate = s['heading_drift_rate']
+        print(f'       observe   {_ms(r["anchor"])}  ({len(r["anchor"])} frames, the mapping '
+              f'drive; drift fitted {"none" if rate is None else f"{rate:.4f}"} rad/s)')
         print(f'       observe   {_ms(r["observe"])}  ({len(r["observe"])} frames, shifted '
               f'session joining the map)')
         print(f'       observe   {_ms(r["unjoined"])}  ({len(r["unjoined"])} frames, unmapped '

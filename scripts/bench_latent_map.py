@@ -38,7 +38,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'test'))
 
-from map_world import FakeRelPose, drive, embed, odometry  # noqa: E402
+from map_world import FakeRelPose, drifting, drive, embed, odometry  # noqa: E402
 
 from world_model import geometry  # noqa: E402
 from world_model.config import from_dict  # noqa: E402
@@ -52,16 +52,6 @@ def _ms(samples) -> str:
 
 def _waypoints(rng, n: int, half: float) -> list:
     return [tuple(p) for p in rng.uniform(-half, half, (n, 2))]
-
-
-def _drifting(start, true, rate: float, dt: float = 0.1) -> np.ndarray:
-    """Odometry from start along the true poses' increments, its heading gaining rate rad/s."""
-    rel = geometry.relative(true[:-1], true[1:])
-    rel[:, 2] += rate * dt
-    out = [np.asarray(start, np.float64)]
-    for r in rel:
-        out.append(geometry.compose(out[-1], r))
-    return np.asarray(out)
 
 
 def bench(n: int, frames: int, seed: int = 0, drift: float = 0.005) -> dict:
@@ -79,7 +69,7 @@ def bench(n: int, frames: int, seed: int = 0, drift: float = 0.005) -> dict:
             true = drive(last + _waypoints(rng, 20, half))
             last = [tuple(true[-1, :2])]
             at = true[0] if at is None else at
-            odom = _drifting(at, true, drift)
+            odom = drifting(true, drift, start=at)
             at = odom[-1]
             for pose, z in zip(odom, embed(true, rng)):
                 t = time.perf_counter()

@@ -18,7 +18,8 @@ A latent is [x, y, cos yaw, sin yaw, MAGIC, features...]: random Fourier feature
 fake relpose decodes the poses of genuine latents exactly, answers with small noise for views
 that overlap (near, similar heading, no wall between them) and with garbage otherwise, with a
 sigma that is sometimes small anyway (consensus must catch it). Stateless: a child process
-and its parent agree. Used by test_latent_map.py and scripts/bench_latent_map.py.
+and its parent agree. drifting(): the odometry of a drive whose heading drifts. Used by
+test_latent_map.py, test_heading_drift.py and scripts/bench_latent_map.py.
 """
 
 import numpy as np
@@ -114,3 +115,15 @@ def loop(x0, y0, x1, y1, laps: int = 1) -> list:
 def odometry(true_poses, map_t_odom) -> np.ndarray:
     """Odometry of a session whose origin is map_t_odom in the map (true) frame."""
     return geometry.compose(geometry.invert(np.asarray(map_t_odom, np.float64)), true_poses)
+
+
+def drifting(true_poses, rate: float, start=None, dt: float = 0.1) -> np.ndarray:
+    """Odometry [N, 3] along the true poses' increments (frames dt apart) whose heading gains
+    rate rad/s (a gyro's bias), from start (default: the first true pose)."""
+    true_poses = np.asarray(true_poses, np.float64)
+    rel = geometry.relative(true_poses[:-1], true_poses[1:])
+    rel[:, 2] += rate * dt
+    out = [np.asarray(true_poses[0] if start is None else start, np.float64)]
+    for r in rel:
+        out.append(geometry.compose(out[-1], r))
+    return np.asarray(out)

@@ -16,7 +16,7 @@ re-integration, and a LatentMap whose anchor drive drifts, on a real SQLite file
 labelled fake relpose of map_world.py (it answers with the true relative pose), and fixes that
 weigh each view's estimate along its axis (map_consensus.along_view_mean)."""
 
-from map_world import FakeRelPose, drive, embed, loop
+from map_world import FakeRelPose, drifting, drive, embed, loop
 import numpy as np
 
 from world_model import geometry
@@ -27,17 +27,6 @@ from world_model.memory.latent_map import LatentMap
 
 STEP = 100_000_000  # 0.1 s frames
 RATE = 0.01  # rad/s: a gyro bias at the top of what the simulator draws
-
-
-def _drifting(true_poses, rate: float, dt: float = 0.1) -> np.ndarray:
-    """The odometry of a drive whose heading gains rate rad/s: each true increment, turned."""
-    true_poses = np.asarray(true_poses, np.float64)
-    rel = geometry.relative(true_poses[:-1], true_poses[1:])
-    rel[:, 2] += rate * dt
-    out = [true_poses[0]]
-    for r in rel:
-        out.append(geometry.compose(out[-1], r))
-    return np.asarray(out)
 
 
 def _error(poses, truth) -> np.ndarray:
@@ -59,7 +48,7 @@ def test_the_fit_finds_the_rate_among_wrong_matches():
 
 def test_re_integrating_without_the_rate_restores_the_drive():
     truth = drive(loop(-1.5, -1.5, 1.5, 1.5, 3))  # ~1000 frames, 100 s
-    odom = _drifting(truth, RATE)
+    odom = drifting(truth, RATE)
     stamps = np.arange(len(truth)) * 0.1
     raw, fixed = _error(odom, truth), _error(corrected(stamps, odom, RATE), truth)
     print(f'\nraw drift max {raw.max():.2f} m, corrected max {fixed.max():.3f} m')
@@ -83,7 +72,7 @@ def _anchor_poses(amap):
 def test_a_drifting_mapping_drive_is_straightened_and_stays_so_after_reopening(tmp_path):
     rng = np.random.default_rng(4)
     truth = drive(loop(-1.5, -1.5, 1.5, 1.5, 3))
-    odom = _drifting(truth, RATE)
+    odom = drifting(truth, RATE)
     store, amap = _map(tmp_path / 'map.sqlite3')
     with store:
         amap.start_session()
@@ -120,7 +109,7 @@ def test_no_correction_without_drift_or_when_disabled(tmp_path):
     rng = np.random.default_rng(5)
     truth = drive(loop(-1.5, -1.5, 1.5, 1.5, 3))
     for name, odom, config in (('still', truth, None),
-                               ('off', _drifting(truth, RATE), MapConfig(drift_correction=False))):
+                               ('off', drifting(truth, RATE), MapConfig(drift_correction=False))):
         store, amap = _map(tmp_path / f'{name}.sqlite3', config)
         with store:
             amap.start_session()

@@ -225,7 +225,7 @@ class PlannerNode(Node):
     def _plan_cycle(self, futures, target):
         costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, target,
                                  futures.goal_dist, futures.uncertainty, futures.collision,
-                                 self.mpc.last_command, align=self.decider.aligning)
+                                 self.mpc.last_command, align=self.decider.goal_xy_reached)
         command = self.mpc.update(futures.actions, costs)
         # Proposal first: the command may trigger the next camera frame (a lockstep simulator),
         # which must be rolled out with this proposal, not the previous one.

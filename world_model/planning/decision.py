@@ -367,11 +367,6 @@ class PlannerDecider:
             return self.goal
         return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m)
 
-    @property
-    def aligning(self) -> bool:
-        """Turn to the goal heading (w_align): at the goal position, or within align_radius."""
-        return self.goal_xy_reached or self.goal_distance() < self.planner_config.align_radius
-
     def goal_distance(self) -> float:
         if self.goal is None or self.odom_pose is None:
             return math.nan

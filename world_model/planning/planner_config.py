@@ -90,11 +90,6 @@ class PlannerConfig:
     goal_tolerance: float = param(0.05, lo=0.01, hi=10.0,
                                   help='goal position reached this close [m] (kept while '
                                        'within twice it) ...')
-    align_radius: float = param(0.0, lo=0.0, hi=10.0,
-                                help='turn to the goal heading (w_align) already within this '
-                                     'of the goal position, where the relative-pose head homes '
-                                     'on the goal view best when facing its way [m]; 0: only '
-                                     'once the position is reached')
     goal_yaw_tolerance: float = param(0.3, lo=0.01, hi=math.pi,
                                       help='... then goal reached with the heading this close '
                                            'to the goal heading (pi: any heading) [rad]')

@@ -46,6 +46,16 @@ def test_the_fit_finds_the_rate_among_wrong_matches():
     assert fit_rate([], [], 0.3) is None
 
 
+def test_the_fit_unwraps_a_drift_of_many_turns():
+    rng = np.random.default_rng(1)
+    dt = rng.uniform(15, 1500, 400)  # a 25-minute drive: rate * dt up to 7.5 rad
+    disc = 0.005 * dt + rng.normal(0, 0.1, 400)
+    wrong = rng.random(400) < 0.2
+    disc[wrong] = rng.uniform(-np.pi, np.pi, int(wrong.sum()))
+    fit = fit_rate(dt, disc, inlier_rad=0.3)  # given wrapped, as headings are
+    assert abs(fit.rate - 0.005) < 0.0002 and fit.inliers > 0.7 * 400
+
+
 def test_re_integrating_without_the_rate_restores_the_drive():
     truth = drive(loop(-1.5, -1.5, 1.5, 1.5, 3))  # ~1000 frames, 100 s
     odom = drifting(truth, RATE)
@@ -56,9 +66,9 @@ def test_re_integrating_without_the_rate_restores_the_drive():
     np.testing.assert_allclose(corrected(stamps, odom, 0.0), odom)
 
 
-def _map(path, config=None):
-    store = LatentStore(from_dict(MemoryConfig, {'path': str(path), 'commit_interval_s': 60.0}),
-                        dim=128)
+def _map(path, config=None, **memory):
+    store = LatentStore(from_dict(MemoryConfig, {'path': str(path), 'commit_interval_s': 60.0,
+                                                 **memory}), dim=128)
     return store, LatentMap(store, FakeRelPose(1), config)
 
 
@@ -136,3 +146,25 @@ def test_views_from_two_headings_triangulate_what_one_cannot():
     same = map_consensus.along_view_mean(xy[:1].repeat(2, 0) + [[0.0, 0.0], [0.0, -1.0]],
                                          np.zeros(2), sigma, 10.0)
     np.testing.assert_allclose(same, [1.0, 2.0], atol=1e-6)
+
+
+def test_the_correction_holds_when_the_start_of_the_drive_is_evicted(tmp_path):
+    rng = np.random.default_rng(6)
+    truth = drive(loop(-1.5, -1.5, 1.5, 1.5, 3))
+    odom = drifting(truth, RATE)
+    store, amap = _map(tmp_path / 'map.sqlite3', max_keyframes=60, eviction='fifo')  # 40%
+    with store:
+        amap.start_session()
+        for i, (pose, z) in enumerate(zip(odom, embed(truth, rng))):
+            amap.observe(i * STEP, pose, z)
+        assert amap.stats()['evicted'] > 60
+        poses, frame = _anchor_poses(amap)
+        err = _error(poses, truth[frame])
+        print(f'\nkept {len(poses)} keyframes from frame {frame.min()}: off by median '
+              f'{np.median(err):.3f} m (raw {np.median(_error(odom[frame], truth[frame])):.2f})')
+        assert frame.min() > 200 and err.max() < 0.1
+        store.flush()
+    store, amap = _map(tmp_path / 'map.sqlite3', max_keyframes=60, eviction='fifo')
+    with store:  # reopened: the kept start's correction came back with the map
+        again, frame = _anchor_poses(amap)
+        assert np.max(_error(again, truth[frame])) < 0.1

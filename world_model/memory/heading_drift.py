@@ -43,40 +43,52 @@ class DriftFit:
     closures: int
 
 
-def fit_rate(dt, discrepancy, inlier_rad: float, iterations: int = 10) -> DriftFit | None:
-    """Tukey-weighted least squares of discrepancy = rate * dt (dt > 0); None without inliers."""
+def fit_rate(dt, discrepancy, inlier_rad: float, iterations: int = 20) -> DriftFit | None:
+    """Tukey-weighted least squares of discrepancy = rate * dt (dt > 0); None without inliers.
+
+    The discrepancies are angles: rate * dt may exceed pi on a long drive, so each iteration
+    unwraps them around the current line. The start is the median slope of the revisits closest
+    in time (the least wrapped); the others join as the rate firms up.
+    """
     dt, e = np.asarray(dt, np.float64), geometry.wrap_angle(np.asarray(discrepancy, np.float64))
     if len(dt) == 0:
         return None
-    rate = float(np.median(e / dt))  # robust start: wrong matches are not the majority
+    short = dt <= np.quantile(dt, 0.25)
+    rate = float(np.median(e[short] / dt[short]))  # robust: wrong matches are not the majority
     w = np.zeros_like(dt)
     for _ in range(iterations):
-        r = e - rate * dt
+        r = geometry.wrap_angle(e - rate * dt)
         w = np.where(np.abs(r) < inlier_rad, (1.0 - (r / inlier_rad) ** 2) ** 2, 0.0)
         if not w.any():
             return None
-        rate = float((w * e * dt).sum() / (w * dt * dt).sum())
+        unwrapped = rate * dt + r
+        rate = float((w * unwrapped * dt).sum() / (w * dt * dt).sum())
     inl = w > 0
-    resid = e[inl] - rate * dt[inl]
+    resid = geometry.wrap_angle(e[inl] - rate * dt[inl])
     sigma = float(np.sqrt((resid ** 2).sum() / max(1, inl.sum() - 1)))
     return DriftFit(rate, sigma / float(np.sqrt((dt[inl] ** 2).sum())), int(inl.sum()), len(dt))
 
 
-def corrected(stamps_s, odom, rate: float) -> np.ndarray:
+def corrected(stamps_s, odom, rate: float, first=None) -> np.ndarray:
     """Poses [N, 3] (time order) re-integrated with the heading drift rate taken out.
 
-    The first pose stays; each increment turns by the heading error at its midpoint.
+    first: the first pose's corrected value (default its odometry: the drive's first pose,
+    whose heading had no time to drift; after the drive's start was evicted, its last
+    corrected pose). Each increment turns by the heading error at its midpoint.
     """
     t, odom = np.asarray(stamps_s, np.float64), np.asarray(odom, np.float64).reshape(-1, 3)
     out = odom.copy()
-    if len(t) < 2 or rate == 0.0:
+    if first is not None:
+        out[0] = first
+    if len(t) < 2:
         return out
-    turn = -rate * (0.5 * (t[1:] + t[:-1]) - t[0])
+    offset = geometry.wrap_angle(out[0, 2] - odom[0, 2])
+    turn = offset - rate * (0.5 * (t[1:] + t[:-1]) - t[0])
     c, s = np.cos(turn), np.sin(turn)
     d = np.diff(odom[:, :2], axis=0)
-    out[1:, 0] = odom[0, 0] + np.cumsum(c * d[:, 0] - s * d[:, 1])
-    out[1:, 1] = odom[0, 1] + np.cumsum(s * d[:, 0] + c * d[:, 1])
-    out[:, 2] = geometry.wrap_angle(odom[:, 2] - rate * (t - t[0]))
+    out[1:, 0] = out[0, 0] + np.cumsum(c * d[:, 0] - s * d[:, 1])
+    out[1:, 1] = out[0, 1] + np.cumsum(s * d[:, 0] + c * d[:, 1])
+    out[1:, 2] = geometry.wrap_angle(odom[1:, 2] + offset - rate * (t[1:] - t[0]))
     return out
 
 
@@ -104,8 +116,10 @@ class AnchorDrift:
         return self.config.drift_correction
 
     def keyframe(self, kf, slot: int, sid: int, ask):
+        """After an anchor keyframe; the anchor's new session pose when its start moved (an
+        eviction: the first kept keyframe holds the correction), else None."""
         if not self.enabled:
-            return
+            return None
         if sid != self.session:
             self._reset(sid)
         dt, disc = self._closures(kf, slot, ask)
@@ -115,8 +129,7 @@ class AnchorDrift:
         if self._new >= self.config.drift_refit_every:
             self._new = 0
             self._refit()
-        if self.fit is not None:
-            self.apply(kf)
+        return self.apply(kf) if self.fit is not None else None
 
     def rebuild(self, kf, sid, ask):
         """Every closure of a loaded anchor session, then the fit (the same as when it was
@@ -162,14 +175,17 @@ class AnchorDrift:
         self.last_fit = fit
 
     def apply(self, kf):
-        """The anchor keyframes' map poses from the corrected drive (its frame is the map's)."""
+        """The anchor keyframes' map poses from the corrected drive (its frame is the map's),
+        from the first kept keyframe's current map pose; the session pose that puts it there
+        (kept by LatentMap so that a reopened map starts from it), or None."""
         slots = self._slots(kf)
         if self.fit is None or len(slots) == 0:
-            return
-        poses = corrected(kf.stamp[slots], kf.odom[slots], self.fit.rate)
+            return None
+        first = slots[0]
+        poses = corrected(kf.stamp[slots], kf.odom[slots], self.fit.rate, kf.mapp[first])
         kf.mapp[slots] = poses
-        last = slots[-1]
-        self.live = geometry.compose(poses[-1], geometry.invert(kf.odom[last]))
+        self.live = geometry.compose(poses[-1], geometry.invert(kf.odom[slots[-1]]))
+        return geometry.compose(poses[0], geometry.invert(kf.odom[first]))
 
     def stats(self) -> dict:
         fit = self.fit

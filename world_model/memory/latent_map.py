@@ -227,7 +227,10 @@ class LatentMap:
         self._drain()
         self._put(kid, self._sid, odom, z, stamp * 1e-9)
         if self._sid == self._anchor():
-            self.drift.keyframe(self.kf, self.kf.slot[kid], self._sid, self._ask)
+            start = self.drift.keyframe(self.kf, self.kf.slot[kid], self._sid, self._ask)
+            if start is not None and not np.allclose(start, self._sessions[self._sid][1]):
+                self._sessions[self._sid][1] = start  # its start evicted: kept for reopening
+                self._save_session(self._sid)
         if self._last is not None and self._last[2] in self.kf.slot:
             rel = geometry.relative(self._last[1], odom)
             edge = Edge(self._last[2], kid, 'traversal', tuple(float(v) for v in rel),

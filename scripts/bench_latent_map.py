@@ -64,13 +64,15 @@ def bench(n: int, frames: int, seed: int = 0, drift: float = 0.005) -> dict:
         amap = LatentMap(store, FakeRelPose(seed))
         amap.start_session()
         t0 = time.perf_counter()
-        i, last, at, anchor = 0, [(0.0, 0.0)], None, []
+        i, last, end, anchor = 0, [(0.0, 0.0)], None, []
         while len(store) < n:  # one continuous drive (a teleport would start a session)
             true = drive(last + _waypoints(rng, 20, half))
             last = [tuple(true[-1, :2])]
-            at = true[0] if at is None else at
-            odom = drifting(true, drift, start=at)
-            at = odom[-1]
+            # the odometry goes on from the last leg's end, turned as the new leg starts
+            start = true[0] if end is None else geometry.compose(
+                end[1], geometry.relative(end[0], true[0]))
+            odom = drifting(true, drift, start=start)
+            end = (true[-1], odom[-1])
             for pose, z in zip(odom, embed(true, rng)):
                 t = time.perf_counter()
                 amap.observe(i * 100_000_000, pose, z)

@@ -53,7 +53,7 @@ def fit_rate(dt, discrepancy, inlier_rad: float, iterations: int = 20) -> DriftF
     dt, e = np.asarray(dt, np.float64), geometry.wrap_angle(np.asarray(discrepancy, np.float64))
     if len(dt) == 0:
         return None
-    short = dt <= np.quantile(dt, 0.25)
+    short = dt <= np.sort(dt)[min(len(dt) - 1, max(9, len(dt) // 20))]  # the closest 5%
     rate = float(np.median(e[short] / dt[short]))  # robust: wrong matches are not the majority
     w = np.zeros_like(dt)
     for _ in range(iterations):

@@ -69,7 +69,8 @@ class MapGraph:
         """b's pose in a's frame as its edge measured it (odometry, or the relative-pose head
         for a proximity edge), a traversal edge first; KeyError without an edge."""
         found = None
-        for key in sorted(self._of.get(a, ()), key=lambda k: k[2] != 'traversal'):
+        # the whole key breaks ties: a set's order of string tuples changes with PYTHONHASHSEED
+        for key in sorted(self._of.get(a, ()), key=lambda k: (k[2] != 'traversal', k)):
             if b in key[:2]:
                 found = key
                 break

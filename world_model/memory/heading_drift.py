@@ -110,6 +110,7 @@ class AnchorDrift:
         self.live = None  # map_T_odom of the anchor's own odometry while it is the session
         self._dt, self._disc = [], []
         self._new = 0
+        self._applied = False  # the map holds a correction (to undo if the fit loses it)
 
     @property
     def enabled(self) -> bool:
@@ -129,7 +130,7 @@ class AnchorDrift:
         if self._new >= self.config.drift_refit_every:
             self._new = 0
             self._refit()
-        return self.apply(kf) if self.fit is not None else None
+        return self.apply(kf) if self.fit is not None or self._applied else None
 
     def rebuild(self, kf, sid, ask):
         """Every closure of a loaded anchor session, then the fit (the same as when it was
@@ -179,10 +180,12 @@ class AnchorDrift:
         from the first kept keyframe's current map pose; the session pose that puts it there
         (kept by LatentMap so that a reopened map starts from it), or None."""
         slots = self._slots(kf)
-        if self.fit is None or len(slots) == 0:
+        if len(slots) == 0:
             return None
         first = slots[0]
-        poses = corrected(kf.stamp[slots], kf.odom[slots], self.fit.rate, kf.mapp[first])
+        rate = 0.0 if self.fit is None else self.fit.rate  # None: back to the drive as driven
+        self._applied = self.fit is not None
+        poses = corrected(kf.stamp[slots], kf.odom[slots], rate, kf.mapp[first])
         kf.mapp[slots] = poses
         self.live = geometry.compose(poses[-1], geometry.invert(kf.odom[slots[-1]]))
         return geometry.compose(poses[0], geometry.invert(kf.odom[first]))

@@ -25,7 +25,7 @@ the session's current map_T_odom, so a refined join moves them with it.
 Homing: once the current view and the goal view overlap (the relative-pose head puts the goal
 within homing_distance_m with a std below homing_sigma_m), the goal is measured from the current
 view directly. Each frame's measurement, homing or the map's, goes through a GoalFilter
-(goal_filter.py, filter_keep; 0: each frame's as it is): homing is trusted along the view's
+(goal_filter.py, goal_filter_keep; 0: each frame's as it is): homing is trusted along the view's
 axis, the map across it.
 """
 

@@ -15,13 +15,14 @@
 
 import numpy as np
 
-from world_model.online.goal_filter import GoalFilter, view_information
+from world_model.memory.map_consensus import view_information
+from world_model.online.goal_filter import GoalFilter
 
 GOAL = np.array([1.0, 0.5, 0.3])
 
 
 def test_view_information_is_sure_ahead_and_not_sideways():
-    info = view_information(np.pi / 2, (0.1, 0.1), lateral_scale=10.0)  # looking along +y
+    info = view_information(np.pi / 2, (0.1, 0.1), lateral_scale=10.0)[0]  # along +y
     np.testing.assert_allclose(info, [[1.0, 0.0], [0.0, 100.0]], atol=1e-9)
 
 
@@ -32,10 +33,10 @@ def test_homing_ahead_and_the_map_across_converge_without_jumping():
     for frame in range(60):
         if frame % 2:  # homing from a view looking along x: right ahead, 0.3 m off sideways
             pose = GOAL + [rng.normal(0, 0.02), 0.3, rng.normal(0, 0.02)]
-            info, sigma_yaw = view_information(0.0, (0.05, 0.05), 10.0), 0.05
+            info, sigma_yaw = view_information(0.0, (0.05, 0.05), 10.0)[0], 0.05
         else:  # the map's fix: unbiased, 0.15 m of noise every way
             pose = GOAL + np.r_[rng.normal(0, 0.15, 2), rng.normal(0, 0.1)]
-            info, sigma_yaw = view_information(0.0, (0.15, 0.15), 1.0), 0.1
+            info, sigma_yaw = view_information(0.0, (0.15, 0.15), 1.0)[0], 0.1
         estimates.append(filt.update(pose, info, sigma_yaw))
     late = np.array(estimates[20:])
     error = np.hypot(*(late[:, :2] - GOAL[:2]).T)
@@ -49,7 +50,7 @@ def test_homing_ahead_and_the_map_across_converge_without_jumping():
 
 def test_a_far_measurement_starts_over_and_keep_zero_passes_through():
     filt = GoalFilter(keep=0.8, jump_m=1.0)
-    info = view_information(0.0, (0.1, 0.1), 1.0)
+    info = view_information(0.0, (0.1, 0.1), 1.0)[0]
     filt.update(GOAL, info, 0.1)
     elsewhere = GOAL + [2.0, 0.0, 0.0]  # another fix: another place
     np.testing.assert_allclose(filt.update(elsewhere, info, 0.1), elsewhere)

@@ -45,18 +45,25 @@ def weighted_mean(poses: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.array([w @ poses[:, 0], w @ poses[:, 1], yaw])
 
 
-def along_view_mean(xy, view_yaw, sigma_xy, lateral_scale: float) -> np.ndarray:
-    """Information-weighted mean (2,) of candidate positions xy [M, 2], each measured from a
-    view heading view_yaw [M] with (ahead, sideways) std sigma_xy [M, 2]; the sideways std is
-    scaled by lateral_scale. The relative-pose head sees an offset along its view's axis but
-    hardly one to the side (BENCHMARKS.md, homing), so views from different headings
-    triangulate what one view cannot."""
-    c, s = np.cos(view_yaw), np.sin(view_yaw)
+def view_information(view_yaw, sigma_xy, lateral_scale: float) -> np.ndarray:
+    """Information [M, 2, 2] of positions measured from view headings view_yaw [M] with
+    (ahead, sideways) std sigma_xy [M, 2] (floored at 1 mm), the sideways std scaled by
+    lateral_scale."""
+    yaw = np.atleast_1d(np.asarray(view_yaw, np.float64))
+    sig = np.maximum(np.asarray(sigma_xy, np.float64).reshape(-1, 2), 1e-3)
+    c, s = np.cos(yaw), np.sin(yaw)
     rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # [M, 2, 2]
-    info = np.zeros((len(xy), 2, 2))
-    info[:, 0, 0] = 1.0 / sigma_xy[:, 0] ** 2
-    info[:, 1, 1] = 1.0 / (lateral_scale * sigma_xy[:, 1]) ** 2
-    info = rot @ info @ rot.transpose(0, 2, 1)
+    info = np.zeros((len(yaw), 2, 2))
+    info[:, 0, 0] = 1.0 / sig[:, 0] ** 2
+    info[:, 1, 1] = 1.0 / (lateral_scale * sig[:, 1]) ** 2
+    return rot @ info @ rot.transpose(0, 2, 1)
+
+
+def along_view_mean(xy, view_yaw, sigma_xy, lateral_scale: float) -> np.ndarray:
+    """Information-weighted mean (2,) of candidate positions xy [M, 2] (view_information). The
+    relative-pose head sees an offset along its view's axis but hardly one to the side
+    (BENCHMARKS.md, homing), so views from different headings triangulate what one cannot."""
+    info = view_information(view_yaw, sigma_xy, lateral_scale)
     return np.linalg.solve(info.sum(0) + 1e-9 * np.eye(2), np.einsum('mij,mj->i', info, xy))
 
 

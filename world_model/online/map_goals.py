@@ -34,8 +34,9 @@ from typing import NamedTuple
 import numpy as np
 
 from world_model import geometry
+from world_model.memory.map_consensus import view_information
 from world_model.memory.map_keyframes import Fix
-from world_model.online.goal_filter import GoalFilter, view_information
+from world_model.online.goal_filter import GoalFilter
 from world_model.planning.status import (
     GOAL_LOCALISED,
     GOAL_LOCALISING,
@@ -94,7 +95,7 @@ class MapGoals:
         if np.hypot(*rel[0, :2]) <= self.homing_distance_m and \
                 sigma[0, :2].max() <= self.homing_sigma_m:
             goal = self.filter.update(geometry.compose(pose, rel[0]), view_information(
-                float(pose[2]), sigma[0, :2], lateral), sigma[0, 2])
+                pose[2], sigma[0, :2], lateral)[0], sigma[0, 2])
             return GoalView(GOAL_LOCALISED, goal, sigma[0].copy(), None, 1)
         if not latent_map.joined:
             self.route_map = None  # routes start from the robot: unknown until joined
@@ -124,7 +125,7 @@ class MapGoals:
             waypoints = np.stack([latent_map.to_odom(p) for p in self.route_map])
             goal_pose = waypoints[-1]  # the chain's end: composed from here, not bent by drift
         spread = max(float(self.fix.std[:2].max()), MAP_SIGMA_FLOOR_M)
-        goal_pose = self.filter.update(goal_pose, view_information(0.0, (spread, spread), 1.0),
+        goal_pose = self.filter.update(goal_pose, view_information(0.0, (spread, spread), 1.0)[0],
                                        max(float(self.fix.std[2]), 0.05))
         if waypoints is not None:
             waypoints[-1] = goal_pose

@@ -17,10 +17,11 @@ Each frame measures the goal once: from the map (a fix, about as sure in every d
 near it, from the current view (homing: the relative-pose head sees an offset along the view's
 axis but hardly one to the side). Switching from one to the other moved the goal by 0.2-0.4 m
 from frame to frame (open-arena traces: the robot turned about near it without settling);
-50-episode runs measured no change in success with the filter (BENCHMARKS.md). The filter keeps xy in information form with
-forgetting (keep per frame: about 1 / (1 - keep) frames count), so homing refines the estimate
-along the view's axis while the map's fix keeps the side; the heading is a weighted circular
-mean. A measurement more than jump_m away starts over (another fix: another place).
+50-episode runs measured no change in success with the filter (BENCHMARKS.md). The filter
+keeps xy in information form with forgetting (keep per frame: about 1 / (1 - keep) frames
+count), so homing refines the estimate along the view's axis while the map's fix keeps the
+side; the heading is a weighted circular mean. A measurement more than jump_m away starts over
+(another fix: another place).
 """
 
 import numpy as np

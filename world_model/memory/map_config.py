@@ -74,7 +74,7 @@ class MapConfig:
     refine_tolerance_rad: float = param(0.4, lo=0.001, hi=math.pi,
                                         help='... and in yaw')
     # A gyro's bias turns a 2-minute mapping drive by up to a radian; with it taken out, the
-    # tour's keyframes are 0.03-0.11 m off instead of 0.3-0.8 m (median; BENCHMARKS.md).
+    # 1200-step tour's keyframes are 0.05-0.09 m off instead of 0.72 m (median; BENCHMARKS.md).
     drift_correction: bool = param(True, help='estimate the heading drift rate of the mapping '
                                                'drive from its revisits and take it out of the '
                                                'map (heading_drift.py)')

@@ -95,8 +95,9 @@ def corrected(stamps_s, odom, rate: float, first=None) -> np.ndarray:
 class AnchorDrift:
     """Closures of the anchor session, the fit over them, and the corrected keyframe poses.
 
-    keyframe() after each anchor keyframe (collect, refit every refit_every, apply);
-    rebuild() after loading a map. kf: MapKeyframes; ask: LatentMap._ask (sigma filter).
+    keyframe() after each anchor keyframe (collect; refit every refit_every and re-integrate the
+    drive, else place the new keyframe from the one before); rebuild() after loading a map.
+    kf: MapKeyframes; ask: LatentMap._ask (sigma filter).
     """
 
     def __init__(self, config):
@@ -106,11 +107,11 @@ class AnchorDrift:
     def _reset(self, sid):
         self.session = sid
         self.fit: DriftFit | None = None  # the fit in use (None: no correction)
-        self.last_fit: DriftFit | None = None  # the latest, used or not
         self.live = None  # map_T_odom of the anchor's own odometry while it is the session
         self._dt, self._disc = [], []
         self._new = 0
         self._applied = False  # the map holds a correction (to undo if the fit loses it)
+        self._last = None  # id of the anchor's latest keyframe, placed with the fit in use
 
     @property
     def enabled(self) -> bool:
@@ -127,10 +128,17 @@ class AnchorDrift:
         self._dt.append(dt)
         self._disc.append(disc)
         self._new += 1
-        if self._new >= self.config.drift_refit_every:
+        previous, self._last = self._last, int(kf.ids[slot])
+        refit = self._new >= self.config.drift_refit_every
+        if refit:
             self._new = 0
             self._refit()
-        return self.apply(kf) if self.fit is not None or self._applied else None
+        if self.fit is None and not self._applied:
+            return None
+        if refit or previous not in kf.slot:  # a new rate, or the keyframe before was evicted
+            return self.apply(kf)
+        self._place(kf, kf.slot[previous], slot)
+        return None
 
     def rebuild(self, kf, sid, ask):
         """Every closure of a loaded anchor session, then the fit (the same as when it was
@@ -145,6 +153,13 @@ class AnchorDrift:
         self._refit()
         if self.fit is not None:
             self.apply(kf)
+
+    def _place(self, kf, before: int, slot: int):
+        # the new keyframe from the one before, as apply() would put it: O(1) per keyframe
+        pair = [before, slot]
+        kf.mapp[slot] = corrected(kf.stamp[pair], kf.odom[pair], self.fit.rate,
+                                  kf.mapp[before])[1]
+        self.live = geometry.compose(kf.mapp[slot], geometry.invert(kf.odom[slot]))
 
     def _slots(self, kf) -> np.ndarray:
         slots = np.flatnonzero(kf.sess[:kf.n] == self.session)
@@ -173,7 +188,6 @@ class AnchorDrift:
         # a rate within twice its std of zero is no evidence of drift: leave the map as driven
         significant = abs(fit.rate) >= 2.0 * fit.std and abs(fit.rate) <= cfg.drift_max_rate
         self.fit = fit if significant else None
-        self.last_fit = fit
 
     def apply(self, kf):
         """The anchor keyframes' map poses from the corrected drive (its frame is the map's),

@@ -147,6 +147,10 @@ def test_reporter_publishes_node_status_and_error_counts_on_diagnostics(capfd):
         listener.create_subscription(DiagnosticArray, '/diagnostics', received.append, 10)
         for _ in range(3):
             burst.error('bad_image', 'image too large: 4000x3000 > 1000000 pixels')
+        # Only the first report is a WARN: the listener must be matched before the source's
+        # timer can fire, and it fires only while the source spins.
+        publisher = next(p for p in source.publishers if p.topic_name == '/diagnostics')
+        assert spin_until(listener, lambda: publisher.get_subscription_count() > 0, 10.0)
 
         def pump():
             source.executor_for_test.spin_once(timeout_sec=0.01)
@@ -201,15 +205,19 @@ def test_reports_keep_coming_when_simulated_time_stands_still():
                                        status=lambda: ('ERROR', 'no model', {'model_dir': '/x'}))
         listener.create_subscription(DiagnosticArray, '/diagnostics', received.append, 10)
 
+        name = 'diag_sim_time: world model'
+
+        def ours():  # other nodes on this domain may report on /diagnostics too
+            return [m for m in received if any(s.name == name for s in m.status)]
+
         def pump():
             source.executor_for_test.spin_once(timeout_sec=0.01)
-            return len(received) >= 2
+            return len(ours()) >= 2
 
         assert spin_until(listener, pump, timeout=10.0)
-        name = 'diag_sim_time: world model'
         status = [s for m in received for s in m.status if s.name == name][-1]
         assert (status.level, status.message, status.hardware_id) == (b'\x02', 'no model', 'cpu')
-        mine = [m for m in received if any(s.name == name for s in m.status)]
+        mine = ours()
         # stamped with the node's (stopped) sim clock, not wall time; tolerant of a stray
         # /clock from another session that shares this domain
         assert mine[-1].header.stamp.sec < 1_000_000

@@ -175,8 +175,10 @@ def test_sim_demo_nodes_run_with_prefixed_output_and_stop_on_sigint():
         start = time.monotonic()
         launcher.proc.send_signal(signal.SIGINT)
         code = launcher.proc.wait(15)
-        assert code == 0, launcher.report()
-        assert time.monotonic() - start < 8.0
+        assert code == 0, launcher.report()  # 1 if a node needed SIGTERM or SIGKILL
+        # a bound on a loaded machine, not a benchmark: code 0 already says no escalation
+        stopping = time.monotonic() - start
+        assert stopping < 14.0, f'{stopping:.1f} s to stop the nodes\n{launcher.report()}'
         assert 'SIGINT received' in launcher.stderr()
         assert [n for n, pid in pids.items() if alive(pid)] == [], 'orphan node processes'
     finally:

@@ -283,15 +283,25 @@ def test_frames_in_futures_path_latent_surprise_and_diagnostics_out(tiny_model_d
         assert surprise.vector.y >= 0.0 and surprise.vector.z > 0.0
         assert surprise.vector.x == pytest.approx(surprise.vector.y / surprise.vector.z,
                                                   rel=1e-4)
-        assert any(stamp_key(surprise.header.stamp) == stamp_key(m.header.stamp)
-                   for m in peer.received['futures'])
+        # the futures of that frame come on a topic of their own
+        assert spin_until(node, lambda: any(stamp_key(surprise.header.stamp) == stamp_key(
+            m.header.stamp) for m in peer.received['futures']), timeout=5)
 
-        values = peer.wait_diagnostics(lambda v: int(v.get('frames_processed', 0)) >= 3)
-        assert values is not None
+        # a report while frames keep coming: once they stop, odometry is stale within
+        # odom_timeout_s (0.5 s), sooner than a loaded machine may deliver the next report
+        start = len(peer.diagnostics)
+
+        def fresh_report():
+            return next((v for _, _, v in peer.diagnostics[start:]
+                         if int(v.get('frames_processed', 0)) >= 3
+                         and v.get('odom_stale') == 'false'), None)
+
+        assert peer.drive_until(lambda: fresh_report() is not None) is not None, \
+            peer.diagnostics[start:]
+        values = fresh_report()
         assert 'CPUExecutionProvider' in values['providers_in_use']
         assert values['lifecycle_state'] == 'active'
         assert int(values['memory_keyframes']) >= 1
-        assert values['odom_stale'] == 'false'
 
         # an odometry teleport (a simulator reset) restarts the history: counted, no surprise
         # against the old trajectory, then surprise again along the new one
@@ -303,11 +313,12 @@ def test_frames_in_futures_path_latent_surprise_and_diagnostics_out(tiny_model_d
         assert peer.wait_diagnostics(lambda v: int(v.get('odom_jumps', 0)) == jumps + 1)
         assert proc.wait_for_output('odometry jumped from [0.0, 0.0, 0.0] to [3.0, 3.0, 0.0]',
                                     timeout=5), proc.output()
-        assert not any(stamp_key(m.header.stamp) == stamp_key(teleported.header.stamp)
-                       for m in peer.received['surprise'])
         surprises = len(peer.received['surprise'])
         assert peer.drive_until(lambda: len(peer.received['surprise']) > surprises,
                                 pose=(3.0, 3.0, 0.0)) is not None
+        # after a later frame's surprise: one for the teleported frame would have come first
+        assert not any(stamp_key(m.header.stamp) == stamp_key(teleported.header.stamp)
+                       for m in peer.received['surprise'])
 
         # a planner proposal changes what is rolled out: K, H and the actions follow it
         actions = np.stack([np.full((5, 2), (0.1 * (k + 1), -0.2 * k)) for k in range(3)])

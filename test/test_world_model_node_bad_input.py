@@ -141,7 +141,11 @@ def test_bad_input_is_counted_and_the_next_good_frame_is_processed(tiny_model_di
         keys = {stamp_key(s) for s in sent_without_odom}
         assert not any(stamp_key(m.header.stamp) in keys for m in peer.received['futures'])
         assert peer.process_one() is not None
-        assert peer.wait_diagnostics(lambda v: v.get('odom_stale') == 'false') is not None
+        # fresh again while frames keep coming: once they stop, odometry is stale within
+        # odom_timeout_s (0.3 s), sooner than a loaded machine may deliver the next report
+        start = len(peer.diagnostics)
+        assert peer.drive_until(lambda: any(v.get('odom_stale') == 'false'
+                                            for _, _, v in peer.diagnostics[start:])) is not None
 
         assert proc.alive()
         report = peer.latest_diagnostics()

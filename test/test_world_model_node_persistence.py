@@ -15,6 +15,7 @@
 corrupt memory file is kept aside and the node configures with an empty one."""
 
 import signal
+import sqlite3
 
 from lifecycle_msgs.msg import Transition
 import numpy as np
@@ -33,6 +34,25 @@ from test_world_model_node import (
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 HOME = (1.5, -0.5, 0.3)
+
+
+def committed(path) -> bool:
+    """A goal, a keyframe and a history row are on disk (WAL: committed is SIGKILL-proof).
+
+    Read-only and closed at once: it neither checkpoints the WAL nor holds a lock past the call.
+    """
+    try:
+        db = sqlite3.connect(f'{path.absolute().as_uri()}?mode=ro', uri=True, timeout=1.0,
+                             isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        return all(db.execute(f'SELECT EXISTS (SELECT 1 FROM {table})').fetchone()[0]
+                   for table in ('goals', 'keyframes', 'history'))
+    except sqlite3.Error:  # busy, or the schema not yet there
+        return False
+    finally:
+        db.close()
 
 
 @pytest.fixture(scope='module')
@@ -59,8 +79,10 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
                     break
             assert report is not None, first.output()
             assert int(report['memory_keyframes']) >= 1
-            # the background commit runs every 0.2 s: let it write history and keyframes
-            spin_until(node, lambda: False, timeout=0.6)
+            # the background commit runs every 0.2 s: wait until it has written history and
+            # keyframes (the goal is written at once)
+            assert spin_until(node, lambda: committed(tmp_path / 'memory.sqlite3'),
+                              timeout=10.0), first.output()
     finally:
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
 
@@ -72,6 +94,9 @@ def test_named_goal_and_memory_survive_sigkill(tiny_model_dir, tmp_path):
         assert int(report['memory_history']) >= 1
         assert report['memory_goals'] == '1'
 
+        # a one-off message: the subscription, made on activation, must be matched first
+        assert spin_until(node, lambda: peer.goal_name_pub.get_subscription_count() > 0,
+                          timeout=10.0), second.output()
         peer.goal_name_pub.publish(String(data='home'))
         assert second.wait_for_output("goal 'home' active", timeout=10), second.output()
         # a restart is a new odometry session (the base may have restarted too): the map from

@@ -196,6 +196,13 @@ class PlannerNode(Node):
         if decision.recover:  # backing off a stall, no planning
             self.cmd_vel.publish(*self.decider.recovery_command())
             return
+        if decision.steer:  # the goal's last metres (world_model.planning.arrival), no planning
+            command = self.decider.steer_command()
+            self.mpc.reset(command)  # planning resumes from this command
+            self.proposal_pub.publish(encode_proposal(self.mpc.propose()))
+            self.cmd_vel.publish(*command)
+            self.decider.steered()
+            return
         if not decision.plan:
             return
         try:
@@ -225,7 +232,7 @@ class PlannerNode(Node):
     def _plan_cycle(self, futures, target):
         costs = trajectory_costs(self.planner_config, futures.actions, futures.poses, target,
                                  futures.goal_dist, futures.uncertainty, futures.collision,
-                                 self.mpc.last_command, align=self.decider.goal_xy_reached)
+                                 self.mpc.last_command)
         command = self.mpc.update(futures.actions, costs)
         # Proposal first: the command may trigger the next camera frame (a lockstep simulator),
         # which must be rolled out with this proposal, not the previous one.
@@ -286,6 +293,7 @@ class PlannerNode(Node):
             'plan_rate_hz': decider.plan_rate.rate_hz(),
             'last_cost': self.last_cost,
             'goal_distance_m': decider.goal_distance(),
+            'arrival': decider.arrival.stage,  # who drives the goal's last metres
             'goal_source': str(decider.goal_source),
             'goal_status': str(decider.goal_status),
             'waypoints': 0 if decider.waypoints is None else len(decider.waypoints),

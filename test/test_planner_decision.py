@@ -15,7 +15,9 @@
 
 A fake steady clock drives every freshness rule, so each test states exactly how old the inputs
 are. Defaults: futures_timeout_s 0.15, odom_timeout_s 0.3, surprise 5.0 / resume 2.0 after 5
-messages, goal_tolerance 0.05, goal_yaw_tolerance 0.3, goal_hold_radius 0.25.
+messages, goal_tolerance 0.05, goal_yaw_tolerance 0.3, goal_hold_radius 0.25. The fixture's goal
+is reached the moment it is within tolerance (goal_settle_s 0); the hold and the final approach
+have tests of their own here and in test_arrival.py.
 """
 
 import math
@@ -62,7 +64,7 @@ def clock():
 
 @pytest.fixture
 def decider(clock):
-    return PlannerDecider(PlannerConfig(), DecisionConfig(), clock=clock)
+    return PlannerDecider(PlannerConfig(), DecisionConfig(goal_settle_s=0.0), clock=clock)
 
 
 def planning(decider, goal=(2.0, 0.0, 0.0)):
@@ -172,12 +174,12 @@ def test_goal_reached_by_odometry_stops_without_a_watchdog_trip(decider):
 def test_at_the_goal_position_the_robot_turns_to_the_goal_heading_first(decider):
     planning(decider, goal=(0.5, 0.0, 1.5))
     decision = decider.on_odom((0.48, 0.0, 0.1))  # at the position, 1.4 rad off the heading
-    assert decision.state == PLANNING and decider.goal_xy_reached
+    assert decision.state == PLANNING and decider.arrival.xy_reached
     decider.on_waypoints([(0.3, 0.0, 0.0), (2.0, 0.0, 0.0), (0.5, 0.0, 1.5)], 'odom')
     np.testing.assert_allclose(decision.target, (0.5, 0.0, 1.5))  # no waypoint: turn here
     np.testing.assert_allclose(decider.target(), (0.5, 0.0, 1.5))
     assert decider.on_odom((0.44, 0.02, 0.9)).state == PLANNING  # 0.064 m: still held
-    assert decider.goal_xy_reached
+    assert decider.arrival.xy_reached
     decision = decider.on_odom((0.46, 0.02, 1.25))  # 0.25 rad off: within 0.3
     assert decision.state == GOAL_REACHED and decision.stop
 
@@ -185,9 +187,9 @@ def test_at_the_goal_position_the_robot_turns_to_the_goal_heading_first(decider)
 def test_the_goal_position_is_left_beyond_twice_the_tolerance(decider):
     planning(decider, goal=(0.5, 0.0, 1.5))
     decider.on_odom((0.47, 0.0, 0.0))
-    assert decider.goal_xy_reached
+    assert decider.arrival.xy_reached
     decider.on_odom((0.39, 0.0, 0.0))  # 0.11 m > 2 x goal_tolerance
-    assert not decider.goal_xy_reached and decider.state == PLANNING
+    assert not decider.arrival.xy_reached and decider.state == PLANNING
     assert decider.on_odom((0.39, 0.0, 1.5)).state == PLANNING  # heading alone is not enough
 
 
@@ -196,10 +198,10 @@ def test_a_refined_estimate_away_from_the_robot_sends_it_on_while_turning(decide
     decider.on_futures('odom')
     decider.on_goal((1.0, 0.0, 1.5), 'odom', ESTIMATE)
     decider.on_odom((1.0, 0.01, 0.2))  # at the estimate, turning
-    assert decider.goal_xy_reached and decider.state == PLANNING
+    assert decider.arrival.xy_reached and decider.state == PLANNING
     decider.on_goal((1.4, 0.1, 1.5), 'odom', ESTIMATE)  # the view now places the goal ahead
     decision = decider.on_odom((1.0, 0.01, 0.3))
-    assert decision.state == PLANNING and not decider.goal_xy_reached
+    assert decision.state == PLANNING and not decider.arrival.xy_reached
     np.testing.assert_allclose(decision.target, (1.4, 0.1, 1.5))
     decision = decider.on_goal((1.02, 0.0, 0.4), 'odom', ESTIMATE)  # refined onto the robot
     assert decision.state == GOAL_REACHED and decision.notes == (
@@ -252,8 +254,8 @@ def test_turning_on_the_spot_at_the_goal_is_not_a_stall(decider, clock):
 
 
 def test_goal_yaw_tolerance_pi_accepts_any_heading(clock):
-    decider = PlannerDecider(PlannerConfig(goal_yaw_tolerance=math.pi), DecisionConfig(),
-                             clock=clock)
+    decider = PlannerDecider(PlannerConfig(goal_yaw_tolerance=math.pi),
+                             DecisionConfig(goal_settle_s=0.0), clock=clock)
     planning(decider, goal=(0.5, 0.0, 0.0))
     assert decider.on_odom((0.5, 0.0, -3.1)).state == GOAL_REACHED
 
@@ -469,3 +471,4 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     # goal_reached is judged on the goal, not on a waypoint
     decider.on_waypoints(chain, 'odom')
     assert decider.on_odom((1.0, 0.0, 0.0)).state == PLANNING
+

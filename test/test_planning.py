@@ -14,7 +14,6 @@
 """Latent MPC core on a known analytic model (unicycle): MPPI / CEM steer to goals, in limits."""
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
@@ -218,40 +217,6 @@ def test_costs_terms_and_nan_goal_dist():
     np.testing.assert_allclose(costs, [0.0, 1.0])
     with pytest.raises(ValueError, match='poses'):
         trajectory_costs(config, actions, poses[:, :2], goal=(0.0, 0.0, 0.0))
-
-
-def test_align_adds_the_heading_weight_for_every_candidate_alike():
-    config = PlannerConfig(w_action=0.0, w_smooth=0.0, w_bearing=0.0, w_pose=0.0,
-                           w_heading=0.05, w_align=0.5)
-    actions = np.zeros((2, 4, 2))
-    poses = np.zeros((2, 4, 3))
-    poses[1, :, 0] = 3.0  # far from the goal: aligning costs the same there
-    poses[:, :, 2] = math.pi / 2  # 1 - cos = 1 against the goal heading 0
-    free = trajectory_costs(config, actions, poses, goal=(0.0, 0.0, 0.0))
-    aligning = trajectory_costs(config, actions, poses, goal=(0.0, 0.0, 0.0), align=True)
-    np.testing.assert_allclose(free, [0.05, 0.05])
-    np.testing.assert_allclose(aligning, [0.05 + 0.5 * math.pi / 2] * 2)  # |yaw error| pulls
-
-
-@pytest.mark.parametrize('method', METHODS)
-@pytest.mark.parametrize('yaw', [3.0, -0.8])
-def test_aligning_at_the_goal_turns_on_the_spot(method, yaw):
-    config = PlannerConfig(method=method, num_samples=64, horizon=10, iterations=3)
-    mpc = LatentMPC(config, seed=0)
-    goal = np.array([1.0, 0.0, 0.0])
-    pose = np.array([1.0, 0.02, yaw])
-    for _ in range(40):
-        for _ in range(config.iterations):
-            samples = mpc.propose()
-            poses = unicycle_rollout(pose, samples, config.control_period)
-            mpc.refine(samples, trajectory_costs(config, samples, poses, goal,
-                                                 last_command=mpc.last_command, align=True))
-        command = mpc.commit()
-        pose = unicycle_rollout(pose, np.asarray(command)[None, None], config.control_period)[0, 0]
-        if abs(math.remainder(pose[2] - goal[2], 2 * math.pi)) < config.goal_yaw_tolerance:
-            break
-    assert abs(math.remainder(pose[2] - goal[2], 2 * math.pi)) < config.goal_yaw_tolerance, pose
-    assert np.hypot(*(pose[:2] - goal[:2])) < 2 * config.goal_tolerance, pose  # on the spot
 
 
 def test_fit_horizon_and_enforce_limits():

@@ -24,10 +24,10 @@ DDS or real time:
   base_link goals are placed with the current odometry, odom (or empty) frames are used as is.
 - watchdog: idle without a goal, goal_reached at the goal, otherwise stopped while odometry or
   futures are stale or the world model is surprised, else planning.
-- at the goal (Nav2's stateful goal checker): the position within goal_tolerance, kept while
+- at the goal (world_model.planning.arrival): the position within goal_tolerance, kept while
   the robot stays within twice it, then the heading within goal_yaw_tolerance; the MPC turns on
-  the spot meanwhile (PlannerConfig.w_align). A refined estimate that moves the goal away
-  sends the robot on.
+  the spot meanwhile. An approach that stalls short of the goal ends with a final approach along
+  the goal heading. A refined estimate that moves the goal away sends the robot on.
 - memory goals: while world_model/goal_status says the goal image is not placed in the map
   (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
   explores (the MPC drives to a point ahead and to the side, so it circles and sees every
@@ -51,7 +51,8 @@ import time
 import numpy as np
 
 from world_model import geometry
-from world_model.config import ConfigError, param
+from world_model.planning.arrival import Arrival
+from world_model.planning.decision_config import DecisionConfig
 from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.rate_window import RateWindow
 from world_model.planning.stall import Recovery
@@ -82,58 +83,6 @@ RATE_WINDOW_S = 2.0
 Clock = Callable[[], float]
 
 
-@dataclasses.dataclass
-class DecisionConfig:
-    """When the planner may drive: freshness timeouts, surprise hysteresis and goal frames."""
-
-    futures_timeout_s: float = param(0.15, lo=0.01, hi=10.0,
-                                     help='stop when no predicted futures for this long '
-                                          '[s, steady clock]')
-    odom_timeout_s: float = param(0.3, lo=0.01, hi=10.0,
-                                  help='stop when no odometry for this long [s, steady clock]')
-    # Normal driving stays below 5 in 99.8% of frames, a kidnapped robot reads 11 or more
-    # (scripts/eval_surprise.py, BENCHMARKS.md); at 3.0 about 1% of frames stopped the robot.
-    surprise_threshold: float = param(5.0, lo=0.0, hi=1e6,
-                                      help='stop when the normalised surprise exceeds this')
-    surprise_resume_threshold: float = param(2.0, lo=0.0, hi=1e6,
-                                             help='resume once surprise stays below this ...')
-    resume_cycles: int = param(5, lo=1, hi=100000,
-                               help='... for this many consecutive surprise messages')
-    waypoint_lookahead_m: float = param(0.5, lo=0.05, hi=100.0,
-                                        help='drive to the first waypoint of the '
-                                             'world_model/waypoints chain this far ahead [m]')
-    waypoints_timeout_s: float = param(2.0, lo=0.05, hi=3600.0,
-                                       help='a waypoint chain older than this is ignored: '
-                                            'drive straight to the goal [s, steady clock]')
-    explore: bool = param(True, help='explore while the goal is not in the map '
-                                     '(goal_unknown); false: stand still')
-    explore_radius_m: float = param(0.6, lo=0.05, hi=100.0,
-                                    help='exploring, drive to a point this far ahead ... [m]')
-    explore_angle_rad: float = param(0.8, lo=-math.pi, hi=math.pi,
-                                     help='... at this bearing (positive: left) [rad]')
-    recovery: bool = param(True, help='back off when driving makes no progress (a stall)')
-    stall_time_s: float = param(1.0, lo=0.1, hi=60.0,
-                                help='a stall: every command of this long asked for translation '
-                                     '... [s, steady clock]')
-    stall_distance_m: float = param(0.03, lo=0.001, hi=10.0,
-                                    help='... and the odometry moved less than this [m]')
-    recovery_time_s: float = param(1.0, lo=0.1, hi=60.0,
-                                   help='back off for this long [s, steady clock] ...')
-    recovery_speed: float = param(0.1, lo=0.0, hi=5.0,
-                                  help='... reversing at this speed [m/s] ...')
-    recovery_turn: float = param(0.8, lo=0.0, hi=10.0,
-                                 help='... while turning at this rate, left and right in turn '
-                                      '[rad/s]')
-    base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
-    odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
-
-    def check(self):
-        if self.surprise_resume_threshold > self.surprise_threshold:
-            raise ConfigError(f'parameter surprise_resume_threshold='
-                              f'{self.surprise_resume_threshold} is out of range: allowed '
-                              f'[0.0, surprise_threshold={self.surprise_threshold}]')
-
-
 @dataclasses.dataclass(frozen=True)
 class Decision:
     """What the node must do after one input or watchdog tick."""
@@ -146,6 +95,7 @@ class Decision:
     restart: bool = False  # reset the MPC from rest and publish its proposal
     plan: bool = False  # futures only: run one planning cycle on them
     recover: bool = False  # futures only: publish recovery_command() instead
+    steer: bool = False  # futures only: publish steer_command() instead (the goal's last metres)
     rejected: tuple[str, str] | None = None  # (kind, reason) of an input that was ignored
     notes: tuple[tuple[str, str], ...] = ()  # ('info' or 'warning', line) for the log
 
@@ -162,7 +112,7 @@ class PlannerDecider:
         self.goal = None  # (x, y, yaw) in the odom frame
         self.goal_source = None  # EXPLICIT or ESTIMATE
         self.goal_reached = False
-        self.goal_xy_reached = False  # the position part of the goal check, with hysteresis
+        self.arrival = Arrival()  # the goal check and the final approach
         self.odom_pose = None
         self.odom_time = None  # steady-clock arrival times
         self.futures_time = None
@@ -234,9 +184,14 @@ class PlannerDecider:
             notes.append(('warning', f'stalled: no progress for {self.config.stall_time_s:g} s '
                                      f'of driving; backing off for '
                                      f'{self.config.recovery_time_s:g} s'))
-        if self.goal is not None and not self.goal_reached and self._arrived():
-            self.goal_reached = True
-            notes.append(('info', f'goal reached: {np.round(self.goal, 3).tolist()}'))
+        if self.goal is not None and not self.goal_reached:
+            phase = self.arrival.phase
+            if self._arrived():
+                self.goal_reached = True
+                notes.append(('info', f'goal reached: {np.round(self.goal, 3).tolist()}'))
+            elif self.arrival.phase != phase:
+                notes.append(('info', f'final approach: {self.arrival.phase or "done"} at '
+                                      f'{self.goal_distance():.3f} m from the goal'))
         return self.decide(notes)
 
     def on_goal(self, pose, frame_id: str, source: str) -> Decision:
@@ -268,7 +223,7 @@ class PlannerDecider:
                                                  f'{np.round(self.goal, 3).tolist()}')])
                 return self._keep()
         self.goal, self.goal_source, self.goal_reached = goal, source, False
-        self.goal_xy_reached = False
+        self.arrival.reset()
         notes = [('info', f'new {source} goal: {np.round(goal, 3).tolist()}')]
         if self.odom_pose is not None and self._arrived():
             self.goal_reached = True
@@ -293,7 +248,7 @@ class PlannerDecider:
 
     def on_cancel(self) -> Decision:
         self.goal, self.goal_source, self.goal_reached = None, None, False
-        self.goal_xy_reached = False
+        self.arrival.reset()
         return self.decide()
 
     def on_goal_status(self, status: str) -> Decision:
@@ -305,7 +260,8 @@ class PlannerDecider:
         if status != GOAL_LOCALISED and self.goal_source == ESTIMATE:
             notes.append(('info', f'goal estimate dropped: the goal is {status}'))
             self.goal, self.goal_source, self.goal_reached = None, None, False
-            self.goal_xy_reached, self.waypoints = False, None
+            self.waypoints = None
+            self.arrival.reset()
         return self.decide(notes)
 
     def on_waypoints(self, chain, frame_id: str) -> Decision:
@@ -328,8 +284,9 @@ class PlannerDecider:
                                            f'{self.config.odom_frame!r}')
         self.futures_time = self.clock()
         decision = self.decide()
-        return dataclasses.replace(decision, plan=decision.state in DRIVING_STATES
-                                   and decision.target is not None,
+        plan = decision.state in DRIVING_STATES and decision.target is not None
+        steer = plan and self.goal is not None and self.arrival.steering
+        return dataclasses.replace(decision, plan=plan and not steer, steer=steer,
                                    recover=decision.state == RECOVERING)
 
     def cycle_planned(self, command=(0.0, 0.0)):
@@ -337,9 +294,17 @@ class PlannerDecider:
         self.plan_rate.record()
         self.command_v = float(command[0])
 
+    def steered(self):
+        """A steer_command() was published instead of a planning cycle."""
+        self.command_v = 0.0
+
     def recovery_command(self) -> tuple[float, float]:
         """(v, omega) to publish while recovering."""
         return self.recovery.command(self.config)
+
+    def steer_command(self) -> tuple[float, float]:
+        """(v, omega) to publish while the arrival steers (at the goal, final approach)."""
+        return self.arrival.command(self.odom_pose, self.goal, self.planner_config, self.config)
 
     # -- views ----------------------------------------------------------------------------------
     def goal_unknown(self) -> bool:
@@ -358,8 +323,8 @@ class PlannerDecider:
             return geometry.compose(self.odom_pose, np.array(
                 [radius * math.cos(angle), radius * math.sin(angle), angle]))
         chain = self.waypoints
-        if self.goal_xy_reached:
-            return self.goal  # turning to the goal heading: no waypoint ahead
+        if self.arrival.steering:
+            return self.goal  # the goal's last metres: no waypoint ahead
         fresh = chain is not None and self.waypoints_time is not None and \
             self.clock() - self.waypoints_time < config.waypoints_timeout_s
         if not fresh or self.odom_pose is None or \
@@ -373,14 +338,9 @@ class PlannerDecider:
         return float(np.hypot(*(self.odom_pose[:2] - self.goal[:2])))
 
     def _arrived(self) -> bool:
-        """The goal check on the current odometry (updates the position hysteresis)."""
-        distance, config = self.goal_distance(), self.planner_config
-        if distance < config.goal_tolerance:
-            self.goal_xy_reached = True
-        elif distance > 2.0 * config.goal_tolerance:
-            self.goal_xy_reached = False
-        yaw_error = abs(geometry.wrap_angle(self.odom_pose[2] - self.goal[2]))
-        return self.goal_xy_reached and yaw_error <= config.goal_yaw_tolerance
+        """The goal check on the current odometry (updates the arrival state)."""
+        return self.arrival.update(self.clock(), self.odom_pose, self.goal, self.planner_config,
+                                   self.config)
 
     def age(self, stamp) -> str:
         """Seconds since a steady-clock arrival time, for diagnostics."""

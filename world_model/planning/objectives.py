@@ -22,7 +22,6 @@ import dataclasses
 
 import numpy as np
 
-from world_model import geometry
 from world_model.planning.planner_config import PlannerConfig
 
 
@@ -88,13 +87,12 @@ def action_change(actions: np.ndarray, last_command, config: PlannerConfig) -> n
 
 def cost_terms(config: PlannerConfig, actions: np.ndarray, poses: np.ndarray | None = None,
                goal=None, goal_dist=None, uncertainty=None, collision=None,
-               last_command=(0.0, 0.0), align: bool = False) -> dict:
+               last_command=(0.0, 0.0)) -> dict:
     """Weighted cost terms, each [K]; a term whose inputs are missing is left out.
 
     goal: (x, y, yaw) in the frame of poses, or None. goal_dist NaN entries cost 0, and an
-    all-NaN goal_dist disables the latent term (the world model has no goal latent). align: the
-    robot is at the goal position and turns to its heading (the w_align term, the same for every
-    candidate position, so it cannot fence the goal off).
+    all-NaN goal_dist disables the latent term (the world model has no goal latent). At the goal
+    position the robot turns to the goal heading without the MPC (world_model.planning.arrival).
     """
     actions = np.asarray(actions, dtype=np.float64)
     if actions.ndim != 3 or actions.shape[-1] != 2:
@@ -121,10 +119,6 @@ def cost_terms(config: PlannerConfig, actions: np.ndarray, poses: np.ndarray | N
             terms['bearing'] = config.w_bearing * (bearing_error(poses, goal, fade) @ step_weights)
         if config.w_heading > 0.0:
             terms['heading'] = config.w_heading * (heading_error(poses, goal) @ goal_weights)
-        if align and config.w_align > 0.0:
-            # |yaw error|, not 1 - cos: the pull must not vanish within the yaw tolerance
-            yaw_error = np.abs(geometry.wrap_angle(poses[..., 2] - goal[2]))
-            terms['align'] = config.w_align * (yaw_error @ goal_weights)
     if goal_dist is not None and config.w_latent > 0.0:
         goal_dist = check('goal_dist', goal_dist)
         known = np.isfinite(goal_dist)
@@ -146,10 +140,10 @@ def cost_terms(config: PlannerConfig, actions: np.ndarray, poses: np.ndarray | N
 
 def trajectory_costs(config: PlannerConfig, actions: np.ndarray, poses: np.ndarray | None = None,
                      goal=None, goal_dist=None, uncertainty=None, collision=None,
-                     last_command=(0.0, 0.0), align: bool = False) -> np.ndarray:
+                     last_command=(0.0, 0.0)) -> np.ndarray:
     """Total cost [K] of K candidates: the sum of cost_terms()."""
     terms = cost_terms(config, actions, poses, goal, goal_dist, uncertainty, collision,
-                       last_command, align)
+                       last_command)
     total = np.zeros(np.shape(actions)[0])
     for value in terms.values():
         total += value

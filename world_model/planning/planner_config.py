@@ -61,11 +61,6 @@ class PlannerConfig:
     w_bearing: float = param(0.2, lo=0.0, hi=1e4,
                              help='weight of 1 - cos(angle from heading to the goal direction), '
                                   'faded out within 3 x goal_tolerance of the goal')
-    # At the goal the view must face the goal view's way: that is where the relative-pose head
-    # is precise (BENCHMARKS.md, 0.04 m within 15 deg against 0.15-0.34 m beyond 45 deg).
-    w_align: float = param(0.5, lo=0.0, hi=1e4,
-                           help='weight of the absolute yaw error to the goal heading once the '
-                                'robot is at the goal position (turn on the spot) [1/rad]')
     # Off by default: with a forward (ego-centric) camera the latent distance to a far goal view
     # is a poor navigation cost; on 10 seeded open-arena episodes (scripts in BENCHMARKS.md)
     # success fell from 8/10 at 0 to 5/10 at 0.03 and 1/10 at 1.0. Goals are reached through

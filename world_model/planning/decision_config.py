@@ -1,0 +1,95 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""When the planner may drive: the configuration of world_model.planning.decision."""
+
+import dataclasses
+import math
+
+from world_model.config import ConfigError, param
+
+
+@dataclasses.dataclass
+class DecisionConfig:
+    """When the planner may drive: freshness timeouts, surprise hysteresis and goal frames."""
+
+    futures_timeout_s: float = param(0.15, lo=0.01, hi=10.0,
+                                     help='stop when no predicted futures for this long '
+                                          '[s, steady clock]')
+    odom_timeout_s: float = param(0.3, lo=0.01, hi=10.0,
+                                  help='stop when no odometry for this long [s, steady clock]')
+    # Normal driving stays below 5 in 99.8% of frames, a kidnapped robot reads 11 or more
+    # (scripts/eval_surprise.py, BENCHMARKS.md); at 3.0 about 1% of frames stopped the robot.
+    surprise_threshold: float = param(5.0, lo=0.0, hi=1e6,
+                                      help='stop when the normalised surprise exceeds this')
+    surprise_resume_threshold: float = param(2.0, lo=0.0, hi=1e6,
+                                             help='resume once surprise stays below this ...')
+    resume_cycles: int = param(5, lo=1, hi=100000,
+                               help='... for this many consecutive surprise messages')
+    waypoint_lookahead_m: float = param(0.5, lo=0.05, hi=100.0,
+                                        help='drive to the first waypoint of the '
+                                             'world_model/waypoints chain this far ahead [m]')
+    waypoints_timeout_s: float = param(2.0, lo=0.05, hi=3600.0,
+                                       help='a waypoint chain older than this is ignored: '
+                                            'drive straight to the goal [s, steady clock]')
+    explore: bool = param(True, help='explore while the goal is not in the map '
+                                     '(goal_unknown); false: stand still')
+    explore_radius_m: float = param(0.6, lo=0.05, hi=100.0,
+                                    help='exploring, drive to a point this far ahead ... [m]')
+    explore_angle_rad: float = param(0.8, lo=-math.pi, hi=math.pi,
+                                     help='... at this bearing (positive: left) [rad]')
+    recovery: bool = param(True, help='back off when driving makes no progress (a stall)')
+    stall_time_s: float = param(1.0, lo=0.1, hi=60.0,
+                                help='a stall: every command of this long asked for translation '
+                                     '... [s, steady clock]')
+    stall_distance_m: float = param(0.03, lo=0.001, hi=10.0,
+                                    help='... and the odometry moved less than this [m]')
+    recovery_time_s: float = param(1.0, lo=0.1, hi=60.0,
+                                   help='back off for this long [s, steady clock] ...')
+    recovery_speed: float = param(0.1, lo=0.0, hi=5.0,
+                                  help='... reversing at this speed [m/s] ...')
+    recovery_turn: float = param(0.8, lo=0.0, hi=10.0,
+                                 help='... while turning at this rate, left and right in turn '
+                                      '[rad/s]')
+    approach: bool = param(True, help='an approach that stalls short of the goal ends with a '
+                                      'final approach: turn to the goal heading, then along '
+                                      'it ...')
+    approach_radius_m: float = param(0.4, lo=0.0, hi=100.0,
+                                     help='... within this distance of the goal ... [m]')
+    approach_stall_s: float = param(1.5, lo=0.1, hi=60.0,
+                                    help='... once the robot is no closer to the goal than '
+                                         'this long ago ...')
+    approach_progress_m: float = param(0.02, lo=0.001, hi=10.0,
+                                       help='... by this much [s, steady clock; m]')
+    # Homing is sharp only close to the goal view's heading: 0.3 m ahead of a goal, 0.3 rad off
+    # its heading, it placed the goal 0.27 m off; at 0.1 rad, 0.02-0.16 m (one demo episode).
+    approach_yaw_tolerance: float = param(0.1, lo=0.01, hi=math.pi,
+                                          help='final approach: turn to within this of the goal '
+                                               'heading [rad] ...')
+    approach_speed: float = param(0.1, lo=0.01, hi=10.0,
+                                  help='... then drive along it at up to this speed [m/s]')
+    goal_settle_s: float = param(1.0, lo=0.0, hi=60.0,
+                                 help='goal reached once position and heading stayed within '
+                                      'tolerance this long: a goal estimate from the goal '
+                                      'heading may still move it [s, steady clock]')
+    turn_rate: float = param(0.8, lo=0.01, hi=20.0,
+                             help='at the goal position and in a final approach, turn on the '
+                                  'spot toward the goal heading at up to this rate [rad/s]')
+    base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
+    odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
+
+    def check(self):
+        if self.surprise_resume_threshold > self.surprise_threshold:
+            raise ConfigError(f'parameter surprise_resume_threshold='
+                              f'{self.surprise_resume_threshold} is out of range: allowed '
+                              f'[0.0, surprise_threshold={self.surprise_threshold}]')

@@ -25,9 +25,10 @@ DDS or real time:
 - watchdog: idle without a goal, goal_reached at the goal, otherwise stopped while odometry or
   futures are stale or the world model is surprised, else planning.
 - at the goal (world_model.planning.arrival): the position within goal_tolerance, kept while
-  the robot stays within twice it, then the heading within goal_yaw_tolerance; the MPC turns on
-  the spot meanwhile. An approach that stalls short of the goal ends with a final approach along
-  the goal heading. A refined estimate that moves the goal away sends the robot on.
+  the robot stays within twice it, then the heading within goal_yaw_tolerance, held for
+  goal_settle_s; meanwhile the node publishes steer_command() (a turn on the spot) instead of
+  planning. An approach that stalls short of the goal ends with a final approach along the goal
+  heading, steered the same way. A refined estimate that moves the goal away sends the robot on.
 - memory goals: while world_model/goal_status says the goal image is not placed in the map
   (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
   explores (the MPC drives to a point ahead and to the side, so it circles and sees every

@@ -21,7 +21,7 @@ from world_model.config import ConfigError, param
 
 @dataclasses.dataclass
 class DecisionConfig:
-    """When the planner may drive: freshness timeouts, surprise hysteresis and goal frames."""
+    """When the planner may drive: freshness, surprise, recovery, the goal's last metres."""
 
     futures_timeout_s: float = param(0.15, lo=0.01, hi=10.0,
                                      help='stop when no predicted futures for this long '

@@ -133,6 +133,18 @@ def test_a_robot_stalled_short_of_the_goal_ends_at_it_facing_its_heading(start):
     assert TURN in phases and LINE in phases
 
 
+def test_a_base_that_cannot_reverse_hands_a_goal_behind_it_back_to_the_mpc():
+    forward_only = PlannerConfig(v_min=0.0)
+    arrival, goal = Arrival(), (0.0, 0.0, 0.0)
+    arrival.phase = LINE
+    arrival.update(0.0, (0.2, 0.0, 0.0), goal, forward_only, CONFIG)  # the goal behind
+    assert arrival.phase is None and not arrival.steering
+    arrival.phase = LINE
+    arrival.update(0.1, (-0.2, 0.0, 0.0), goal, forward_only, CONFIG)  # the goal ahead: drive
+    assert arrival.phase == LINE
+    assert arrival.command((-0.2, 0.0, 0.0), goal, forward_only, CONFIG)[0] > 0.0
+
+
 def test_a_lateral_offset_the_line_cannot_remove_hands_back_to_the_mpc():
     arrival, goal = Arrival(), np.array([0.0, 0.0, 0.0])
     pose, arrived, phases = drive(arrival, (0.2, 0.2, 0.0), goal, 4.5)

@@ -90,8 +90,9 @@ class Arrival:
             self.phase = None
         elif self.phase == TURN and yaw_error <= config.approach_yaw_tolerance:
             self.phase = LINE
-        elif self.phase == LINE and abs(along) < 0.5 * tolerance:
-            self.phase = None  # abreast of the goal: the MPC again
+        elif self.phase == LINE and (abs(along) < 0.5 * tolerance or
+                                     (along > 0.0 and planner_config.v_min >= 0.0)):
+            self.phase = None  # abreast of the goal (or behind a base that cannot reverse)
             self.approach.clear()
         elif self.phase == LINE and yaw_error > 4.0 * config.approach_yaw_tolerance:
             self.phase = TURN  # steered off the heading (or the estimate turned): again

@@ -51,7 +51,7 @@ class Arrival:
     def __init__(self):
         self.xy_reached = False  # the position part of the goal check, with hysteresis
         self.phase = None  # TURN or LINE during a final approach
-        self.approach = deque()  # (t, distance to the goal) over the last approach_stall_s
+        self.window = deque()  # (t, distance to the goal) over the last approach_stall_s
         self.held_since = None  # steady time position and heading came within tolerance
 
     @property
@@ -93,7 +93,7 @@ class Arrival:
         elif self.phase == LINE and (abs(along) < 0.5 * tolerance or
                                      (along > 0.0 and planner_config.v_min >= 0.0)):
             self.phase = None  # abreast of the goal (or behind a base that cannot reverse)
-            self.approach.clear()
+            self.window.clear()
         elif self.phase == LINE and yaw_error > 4.0 * config.approach_yaw_tolerance:
             self.phase = TURN  # steered off the heading (or the estimate turned): again
         elif self.phase is None and config.approach and stalled:
@@ -109,7 +109,7 @@ class Arrival:
     def _stalled(self, now: float, distance: float, config) -> bool:
         """No approach_progress_m closer than approach_stall_s ago (estimate jitter averages out).
         """
-        window = self.approach
+        window = self.window
         window.append((now, distance))
         while len(window) > 1 and now - window[1][0] >= config.approach_stall_s:
             window.popleft()  # the oldest kept sample is the newest one stall_s old

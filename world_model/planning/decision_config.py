@@ -72,7 +72,7 @@ class DecisionConfig:
     approach_progress_m: float = param(0.02, lo=0.001, hi=10.0,
                                        help='... by this much [s, steady clock; m]')
     # Homing is sharp only close to the goal view's heading: 0.3 m ahead of a goal, 0.3 rad off
-    # its heading, it placed the goal 0.27 m off; at 0.1 rad, 0.02-0.16 m (one demo episode).
+    # its heading, it placed the goal 0.27 m off; facing its heading, 0.02-0.16 m (one demo goal).
     approach_yaw_tolerance: float = param(0.1, lo=0.01, hi=math.pi,
                                           help='final approach: turn to within this of the goal '
                                                'heading [rad] ...')

@@ -18,7 +18,8 @@ store); then, per held-out episode, the robot is reset at a seeded start (odomet
 zero: a new session), turns on the spot until the session joins the map (or the turn budget
 ends), and the goal image is localised. Ground truth is used only to score: the join error
 (against where the session's origin truly is in the map frame, the tour start's odometry frame;
-it includes the map's own drift) and the goal error in the world.
+it includes the map's own drift), the fix's error in the map frame and the goal error in the
+world (both together).
 
     python scripts/eval_map_localisation.py --layout two_rooms --episodes 20
 """
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
                  f'{rate:+.4f} +- {stats["heading_drift_std"]:.4f} rad/s taken out '
                  f'({stats["heading_drift_inliers"]}/{stats["heading_drift_closures"]} '
                  f'revisits inliers)') + f", the simulator's bias {sim.gyro_bias:+.4f} rad/s")
-        joins, join_err, goal_err, route_err, found = [], [], [], [], 0
+        joins, join_err, goal_err, fix_err, route_err, found = [], [], [], [], [], 0
         for spec in specs:
             step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
             latent_map.start_session()
@@ -119,6 +120,9 @@ def main(argv=None) -> int:
             world_t_odom = geometry.compose(step.true_pose, geometry.invert(step.odom_pose))
             goal_world = geometry.compose(world_t_odom, latent_map.to_odom(fix.pose))
             goal_err.append(float(np.hypot(*(goal_world[:2] - np.asarray(spec.goal[:2])))))
+            # the fix alone, in the map frame: no join error in it
+            true_goal_map = geometry.relative(map_origin, np.asarray(spec.goal))
+            fix_err.append(float(np.hypot(*(fix.pose[:2] - true_goal_map[:2]))))
             # what the node publishes: the end of the route composed along the graph's edges
             route = latent_map.route(latent_map.to_map(step.odom_pose), fix, latent=latent)
             if route:
@@ -129,6 +133,14 @@ def main(argv=None) -> int:
               f'(median {np.median(joined) if joined else math.nan:.0f} steps); join error '
               f'median {np.median(join_err) if join_err else math.nan:.3f} m, p90 '
               f'{np.percentile(join_err, 90) if join_err else math.nan:.3f} m')
+        if join_err:
+            far = np.asarray(join_err)
+            print(f'joins off by more than 0.5 m: {(far > 0.5).sum()}, by more than 1 m: '
+                  f'{(far > 1.0).sum()} (look-alike places)')
+        if fix_err:
+            far = np.asarray(fix_err)
+            print(f'fix in the map frame: error median {np.median(far):.3f} m, p90 '
+                  f'{np.percentile(far, 90):.3f} m, {(far > 0.6).sum()} more than 0.6 m off')
         print(f'goal localised {found}/{len(joined)}; error median '
               f'{np.median(goal_err) if goal_err else math.nan:.3f} m, p90 '
               f'{np.percentile(goal_err, 90) if goal_err else math.nan:.3f} m (the fix)'

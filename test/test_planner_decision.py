@@ -409,7 +409,7 @@ def test_resume_threshold_above_the_stop_threshold_is_refused():
 # -- memory goals: goal_status, exploration, waypoints -----------------------------------------
 def test_goal_unknown_explores_ahead_left_and_stops_when_the_status_clears(decider):
     decider.on_odom((1.0, 1.0, math.pi / 2))
-    decision = decider.on_goal_status('localising')
+    decision = decider.on_goal_status('unknown')
     assert decision.state == FUTURES_STALE  # it needs fresh futures before driving
     decision = decider.on_futures('odom')
     assert decision.state == GOAL_UNKNOWN and decision.plan and decision.restart
@@ -420,6 +420,27 @@ def test_goal_unknown_explores_ahead_left_and_stops_when_the_status_clears(decid
                                                  1.0 + 0.6 * math.sin(angle), angle))
     decision = decider.on_goal_status('none')
     assert decision.state == IDLE and decision.stop and decision.target is None
+
+
+def test_a_session_not_joined_yet_spins_on_the_spot_to_join(decider):
+    decider.on_odom((1.0, 1.0, math.pi / 2))
+    decider.on_goal_status('localising')
+    decision = decider.on_futures('odom')
+    assert decision.state == GOAL_UNKNOWN and decision.steer and not decision.plan
+    v, omega = decider.steer_command()
+    assert v == 0.0 and omega == pytest.approx(decider.config.turn_rate)  # left, as it explores
+    # joined, the goal not in the map yet: the MPC circles
+    decider.on_goal_status('unknown')
+    decision = decider.on_futures('odom')
+    assert decision.plan and not decision.steer
+
+
+def test_spinning_to_join_can_be_turned_off(clock):
+    decider = PlannerDecider(PlannerConfig(), DecisionConfig(spin_to_join=False), clock=clock)
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_goal_status('localising')
+    decision = decider.on_futures('odom')
+    assert decision.state == GOAL_UNKNOWN and decision.plan and not decision.steer
 
 
 def test_goal_unknown_without_exploration_holds_position(clock):

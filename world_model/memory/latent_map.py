@@ -37,7 +37,8 @@ amap.stats()
   odometry step over odom_jump_m starts a session.
 - Join candidates: compose(compose(kf_map_pose, relpose(kf, now)), invert(odom_pose)) for the
   retrieval_k keyframes of joined sessions nearest in latent L2; joined when a cluster
-  (map_consensus.py) holds join_min_support candidates from join_min_frames frames.
+  (map_consensus.py) holds join_min_support candidates from join_min_frames frames spanning
+  join_min_turn_rad of heading, and no cluster elsewhere holds join_ambiguity of its support.
 - Proximity edges (map_proximity.py), every proximity_batch new joined keyframes.
 - Keyframe map poses are compose(map_T_session, odom pose), so a session's drift stays in the
   map; routes are composed along their edges from the start keyframe, which it does not bend.
@@ -61,6 +62,7 @@ from world_model.memory import map_consensus
 from world_model.memory.heading_drift import AnchorDrift
 from world_model.memory.latent_store import LatentStore
 from world_model.memory.map_config import MapConfig
+from world_model.memory.map_consensus import heading_span
 from world_model.memory.map_graph import Edge, MapGraph, route_along
 from world_model.memory.map_keyframes import Fix, MapDisplay, MapKeyframes
 from world_model.memory.map_proximity import proximity_edges
@@ -88,7 +90,7 @@ class LatentMap:
         self._last = None  # (stamp, odom (3,), keyframe id) of this session's last keyframe
         self._prev_odom = None
         self._frame = 0
-        self._window = deque()  # (attempt frame, candidates [k, 3], weights [k])
+        self._window = deque()  # (attempt frame, odom yaw, candidates [k, 3], weights [k])
         self._pending = []  # joined keyframes waiting for proximity edges
         self._stats = {'join_attempts': 0, 'joins': 0, 'join_frames': 0, 'last_join_spread': None,
                        'last_join_support': 0, 'proximity_edges_added': 0, 'refinements': 0,
@@ -266,16 +268,23 @@ class LatentMap:
         cfg = self.config
         self._stats['join_attempts'] += 1
         cands, w, _ = self._candidates(odom, z)
-        self._window.append((self._frame, cands, w))
+        self._window.append((self._frame, float(odom[2]), cands, w))
         while len(self._window) > cfg.join_window:
             self._window.popleft()
-        frames = np.concatenate([np.full(len(c), f) for f, c, _ in self._window])
-        found = map_consensus.cluster(np.concatenate([c for _, c, _ in self._window]),
-                                      np.concatenate([x for _, _, x in self._window]),
-                                      cfg.join_tolerance_m, cfg.join_tolerance_rad)
+        frames = np.concatenate([np.full(len(c), f) for f, _, c, _ in self._window])
+        yaws = np.concatenate([np.full(len(c), yaw) for _, yaw, c, _ in self._window])
+        candidates = np.concatenate([c for *_, c, _ in self._window])
+        weights = np.concatenate([x for *_, x in self._window])
+        found = map_consensus.cluster(candidates, weights, cfg.join_tolerance_m,
+                                      cfg.join_tolerance_rad)
         if found is None or found.inliers.sum() < cfg.join_min_support or len(
-                np.unique(frames[found.inliers])) < cfg.join_min_frames:
+                np.unique(frames[found.inliers])) < cfg.join_min_frames or \
+                heading_span(yaws[found.inliers]) < cfg.join_min_turn_rad:
             return
+        if cfg.join_ambiguity < 1.0 and map_consensus.runner_up(
+                candidates, weights, found.pose, cfg.join_tolerance_m,
+                cfg.join_tolerance_rad) > cfg.join_ambiguity * found.inliers.sum():
+            return  # another place explains the views nearly as well: look further
         self._sessions[self._sid][0] = True
         self._set_session_pose(self._sid, found.pose)
         self._save_session(self._sid)
@@ -323,7 +332,7 @@ class LatentMap:
         z = np.asarray(latent, np.float32).reshape(-1)
         cfg = self.config
         with self._lock:
-            idx = self.kf.retrieve(z, cfg.retrieval_k)
+            idx = self.kf.retrieve(z, cfg.localise_k)
             if len(idx) == 0:
                 return None
             zb = np.broadcast_to(z, (len(idx), z.size))

@@ -67,6 +67,26 @@ def along_view_mean(xy, view_yaw, sigma_xy, lateral_scale: float) -> np.ndarray:
     return np.linalg.solve(info.sum(0) + 1e-9 * np.eye(2), np.einsum('mij,mj->i', info, xy))
 
 
+RUNNER_UP_EXCLUSION = 3.0  # candidates within this many tolerances of the best are its own
+
+
+def runner_up(candidates, weights, best, tol_m: float, tol_rad: float) -> int:
+    """Support of the largest cluster of candidates [M, 3] away from the best pose (3,): a
+    look-alike place that would explain the views as well (0 if none)."""
+    c = np.asarray(candidates, np.float64).reshape(-1, 3)
+    far = ~within(c, best, RUNNER_UP_EXCLUSION * tol_m, RUNNER_UP_EXCLUSION * tol_rad)
+    found = cluster(c[far], np.asarray(weights, np.float64)[far], tol_m, tol_rad)
+    return 0 if found is None else int(found.inliers.sum())
+
+
+def heading_span(yaws) -> float:
+    """The widest heading difference [rad, 0..pi] between any two of yaws [M]."""
+    y = np.unique(np.asarray(yaws, np.float64))
+    if len(y) < 2:
+        return 0.0
+    return float(np.abs(geometry.wrap_angle(y[:, None] - y[None, :])).max())
+
+
 def cluster(candidates, weights, tol_m: float, tol_rad: float) -> Cluster | None:
     """The largest consensus cluster of candidates [M, 3] (weights [M] > 0); None if empty."""
     c = np.asarray(candidates, np.float64).reshape(-1, 3)

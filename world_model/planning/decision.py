@@ -31,9 +31,11 @@ DDS or real time:
   heading, steered the same way. A refined estimate that moves the goal away sends the robot on.
 - memory goals: while world_model/goal_status says the goal image is not placed in the map
   (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
-  explores (the MPC drives to a point ahead and to the side, so it circles and sees every
-  heading) until the map places the goal; an estimate goal is dropped as soon as the status
-  leaves localised (a new odometry session makes it meaningless).
+  explores until the map places the goal: while the session has not joined the map
+  (localising) it turns on the spot (steer_command(), spin_to_join), then the MPC drives to a
+  point ahead and to the side, so it circles and sees every heading; an estimate goal is
+  dropped as soon as the status leaves localised (a new odometry session makes it
+  meaningless).
 - waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
   to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
@@ -286,7 +288,7 @@ class PlannerDecider:
         self.futures_time = self.clock()
         decision = self.decide()
         plan = decision.state in DRIVING_STATES and decision.target is not None
-        steer = plan and self.goal is not None and self.arrival.steering
+        steer = plan and (self.spinning() or self.goal is not None and self.arrival.steering)
         return dataclasses.replace(decision, plan=plan and not steer, steer=steer,
                                    recover=decision.state == RECOVERING)
 
@@ -304,7 +306,11 @@ class PlannerDecider:
         return self.recovery.command(self.config)
 
     def steer_command(self) -> tuple[float, float]:
-        """(v, omega) to publish while the arrival steers (at the goal, final approach)."""
+        """(v, omega) to publish while the arrival steers (at the goal, final approach) or the
+        robot spins to join the map."""
+        if self.spinning():
+            return 0.0, math.copysign(min(self.config.turn_rate, self.planner_config.omega_max),
+                                      self.config.explore_angle_rad)
         return self.arrival.command(self.odom_pose, self.goal, self.planner_config, self.config)
 
     # -- views ----------------------------------------------------------------------------------
@@ -312,6 +318,11 @@ class PlannerDecider:
         """The world model has a goal it cannot place in the map yet."""
         return self.goal_status in (GOAL_LOCALISING, GOAL_NOT_FOUND)
 
+    def spinning(self) -> bool:
+        """Exploring by turning on the spot: this session has not joined the map yet."""
+        config = self.config
+        return self.goal is None and self.goal_status == GOAL_LOCALISING and config.explore \
+            and config.spin_to_join and self.odom_pose is not None
     def target(self) -> np.ndarray | None:
         """Where a planning cycle drives: the next waypoint, the goal, or an exploration point."""
         config = self.config

@@ -1,0 +1,78 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""MapGoals (world_model/online/map_goals.py): where the goal is placed when the waypoint
+chain's composed end and the fix disagree (a map bent by drift, or a straight one).
+
+The map here is a stand-in for LatentMap (test/test_latent_map.py runs the real one): a joined
+session at a known map_T_odom, a fix, and a route whose end is 0.3 m off the fix."""
+
+import types
+
+import numpy as np
+
+from world_model import geometry
+from world_model.memory.map_keyframes import Fix
+from world_model.online.map_goals import MapGoals
+from world_model.planning.status import GOAL_LOCALISED
+
+MAP_T_ODOM = np.array([0.5, -0.2, 0.3])
+FIX = np.array([2.0, 1.0, 0.4])  # map frame
+ROUTE = [np.array([0.6, -0.1, 0.0]), np.array([1.3, 0.6, 0.2]), FIX + [0.0, 0.3, 0.0]]
+
+
+class StraightMap:
+    """What MapGoals asks of a LatentMap: join, fix, route and the frame change."""
+
+    joined, session = True, 1
+    config = types.SimpleNamespace(fix_lateral_sigma_scale=10.0)
+
+    def localise(self, latent):
+        return Fix(FIX.copy(), np.array([0.05, 0.05, 0.02]), (1, 2, 3), 3)
+
+    def route(self, start, fix, latent=None):
+        return [p.copy() for p in ROUTE]
+
+    def to_odom(self, pose):
+        return geometry.compose(geometry.invert(MAP_T_ODOM), pose)
+
+    def to_map(self, pose):
+        return geometry.compose(MAP_T_ODOM, pose)
+
+
+def _far_relpose(za, zb):  # the goal view is out of sight: no homing
+    n = len(za)
+    return np.tile([5.0, 0.0, 0.0], (n, 1)), np.full((n, 3), 1.0)
+
+
+def _goal(**kwargs):
+    goals = MapGoals(StraightMap(), _far_relpose, filter_keep=0.0, **kwargs)
+    return goals.update(np.zeros(3), np.zeros(8), np.ones(8))
+
+
+def test_the_goal_is_the_fix_and_the_chain_ends_at_it():
+    view = _goal()
+    assert view.status == GOAL_LOCALISED and view.support == 3
+    expected = geometry.compose(geometry.invert(MAP_T_ODOM), FIX)
+    np.testing.assert_allclose(view.pose, expected, atol=1e-9)
+    np.testing.assert_allclose(view.waypoints[-1], expected, atol=1e-9)
+    np.testing.assert_allclose(view.waypoints[:-1], [StraightMap().to_odom(p)
+                                                     for p in ROUTE[:-1]], atol=1e-9)
+
+
+def test_the_goal_can_be_the_chain_end_composed_along_the_graph():
+    view = _goal(goal_at_route_end=True)
+    expected = StraightMap().to_odom(ROUTE[-1])
+    np.testing.assert_allclose(view.pose, expected, atol=1e-9)
+    np.testing.assert_allclose(view.waypoints[-1], expected, atol=1e-9)
+    assert np.hypot(*(view.pose[:2] - _goal().pose[:2])) > 0.29

@@ -79,12 +79,6 @@ def _join_b(amap, rng, t0=10**12):
     return _feed(amap, odometry(true, SHIFT), embed(true, rng), t0), len(true)
 
 
-def _turned_at(poses, span: float) -> int:
-    """The first frame by which the headings of the frames so far span span [rad]."""
-    yaw = np.unwrap(np.asarray(poses)[:, 2])
-    return int(np.argmax(np.maximum.accumulate(yaw) - np.minimum.accumulate(yaw) >= span))
-
-
 def _join_error(amap):
     err = geometry.relative(SHIFT, amap.map_T_odom())
     return float(np.hypot(err[0], err[1])), abs(float(err[2]))
@@ -101,10 +95,7 @@ def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
         print(f'\njoin: after {joined_at + 1} of {frames} frames (recall '
               f'{(frames - joined_at) / frames:.2f} of the frames joined), error {metres:.3f} m '
               f'{radians:.3f} rad, support {stats["last_join_support"]}')
-        # a join waits for views from join_min_turn_rad of headings (the loop's first corner)
-        turned = _turned_at(drive(loop(-1.5, -1.5, 1.5, 1.5))[40:], MapConfig().join_min_turn_rad)
-        assert turned <= joined_at < turned + 20
-        assert metres < 0.05 and radians < 0.03
+        assert joined_at < 20 and metres < 0.05 and radians < 0.03
         # the odometry <-> map transforms are inverse and match the truth
         pose = np.array([0.2, -0.4, 1.0])
         np.testing.assert_allclose(amap.to_odom(amap.to_map(pose)), pose, atol=1e-9)
@@ -118,14 +109,13 @@ def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
             true = np.roll(lap, -int(rng.integers(len(lap))), axis=0)[:120]
             amap.start_session()
             at = _feed(amap, odometry(true, shift), embed(true, rng), 10**13 * (trial + 2))
-            delays.append(np.inf if at is None else
-                          at - _turned_at(true, MapConfig().join_min_turn_rad))
+            delays.append(np.inf if at is None else at + 1)
             if at is not None:
                 err = geometry.relative(shift, amap.map_T_odom())
                 errors.append(np.hypot(err[0], err[1]))
-        print(f'restarts: {len(errors)}/8 joined, frames to join after the turn {delays}, '
+        print(f'restarts: {len(errors)}/8 joined, frames to join {delays}, '
               f'error max {max(errors):.3f} m')
-        assert len(errors) == 8 and max(errors) < 0.05 and 0 <= min(delays) <= max(delays) < 20
+        assert len(errors) == 8 and max(errors) < 0.05 and max(delays) < 30
 
 
 @pytest.mark.parametrize('grow', [False, True])

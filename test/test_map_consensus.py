@@ -98,6 +98,6 @@ def test_a_join_waits_while_another_place_explains_the_views_as_well(tmp_path):
 def test_a_join_waits_for_views_from_several_headings(tmp_path):
     side = drive([(-1.5, -1.0), (1.5, -1.0)])  # one heading all along
     assert np.ptp(side[:, 2]) == 0.0 and len(side) == 61
-    assert not _join_after_restart(tmp_path / 'straight', FakeRelPose(1), side)
-    assert _join_after_restart(tmp_path / 'unguarded', FakeRelPose(1), side,
-                               join_min_turn_rad=0.0)
+    assert not _join_after_restart(tmp_path / 'straight', FakeRelPose(1), side,
+                                   join_min_turn_rad=1.5)
+    assert _join_after_restart(tmp_path / 'unguarded', FakeRelPose(1), side)  # the default

@@ -422,7 +422,8 @@ def test_goal_unknown_explores_ahead_left_and_stops_when_the_status_clears(decid
     assert decision.state == IDLE and decision.stop and decision.target is None
 
 
-def test_a_session_not_joined_yet_spins_on_the_spot_to_join(decider):
+def test_a_session_not_joined_yet_can_spin_on_the_spot_to_join(clock):
+    decider = PlannerDecider(PlannerConfig(), DecisionConfig(spin_to_join=True), clock=clock)
     decider.on_odom((1.0, 1.0, math.pi / 2))
     decider.on_goal_status('localising')
     decision = decider.on_futures('odom')
@@ -435,8 +436,7 @@ def test_a_session_not_joined_yet_spins_on_the_spot_to_join(decider):
     assert decision.plan and not decision.steer
 
 
-def test_spinning_to_join_can_be_turned_off(clock):
-    decider = PlannerDecider(PlannerConfig(), DecisionConfig(spin_to_join=False), clock=clock)
+def test_by_default_a_session_not_joined_yet_circles(decider):
     decider.on_odom((0.0, 0.0, 0.0))
     decider.on_goal_status('localising')
     decision = decider.on_futures('odom')

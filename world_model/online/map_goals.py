@@ -20,9 +20,9 @@ the keyframes nearest the goal latent and composes their poses with the relative
 (LatentMap.localise); it runs every frame until a fix exists, then every goal_refresh_frames
 (a failed refresh keeps the last fix). The route (graph search over the map) is refreshed every
 route_refresh_frames. Fixes and routes live in the map frame and are drawn into odometry with
-the session's current map_T_odom, so a refined join moves them with it. The goal is the fix
-drawn so, and the chain's last waypoint is set to it; goal_at_route_end takes the chain's end
-composed along the graph's edges instead (what a map bent by drift needed).
+the session's current map_T_odom, so a refined join moves them with it. The goal is the end
+of the chain, composed along the graph's edges from the robot (goal_at_route_end; no join
+error in it), or else the fix drawn so, the chain's last waypoint set to it.
 
 Homing: once the current view and the goal view overlap (the relative-pose head puts the goal
 within homing_distance_m with a std below homing_sigma_m), the goal is measured from the current
@@ -65,7 +65,7 @@ class MapGoals:
     def __init__(self, latent_map, relpose, goal_refresh_frames: int = 5,
                  route_refresh_frames: int = 10, homing_distance_m: float = 1.0,
                  homing_sigma_m: float = 0.15, filter_keep: float = 0.8,
-                 goal_at_route_end: bool = False):
+                 goal_at_route_end: bool = True):
         self.map, self.relpose = latent_map, relpose
         self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
             route_refresh_frames
@@ -127,7 +127,7 @@ class MapGoals:
         waypoints = None
         if len(self.route_map):
             waypoints = np.stack([latent_map.to_odom(p) for p in self.route_map])
-            if self.goal_at_route_end:  # composed from here along the edges: a bent map's way
+            if self.goal_at_route_end:  # composed from here along the edges: no join error
                 goal_pose = waypoints[-1]
         spread = max(float(self.fix.std[:2].max()), MAP_SIGMA_FLOOR_M)
         goal_pose = self.filter.update(goal_pose, view_information(0.0, (spread, spread), 1.0)[0],

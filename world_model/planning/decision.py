@@ -31,11 +31,10 @@ DDS or real time:
   heading, steered the same way. A refined estimate that moves the goal away sends the robot on.
 - memory goals: while world_model/goal_status says the goal image is not placed in the map
   (localising, unknown) and no explicit goal is active, the state is goal_unknown and the robot
-  explores until the map places the goal: while the session has not joined the map
-  (localising) it turns on the spot (steer_command(), spin_to_join), then the MPC drives to a
-  point ahead and to the side, so it circles and sees every heading; an estimate goal is
-  dropped as soon as the status leaves localised (a new odometry session makes it
-  meaningless).
+  explores until the map places the goal: the MPC drives to a point ahead and to the side, so
+  it circles and sees every heading (with spin_to_join, while the session has not joined the
+  map it turns on the spot instead: steer_command()); an estimate goal is dropped as soon as
+  the status leaves localised (a new odometry session makes it meaningless).
 - waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
   to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive

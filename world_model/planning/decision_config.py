@@ -44,10 +44,10 @@ class DecisionConfig:
                                             'drive straight to the goal [s, steady clock]')
     explore: bool = param(True, help='explore while the goal is not in the map '
                                      '(goal_unknown); false: stand still')
-    spin_to_join: bool = param(True, help='while this odometry session has not joined the map '
-                                          '(goal localising), explore by turning on the spot '
-                                          'at turn_rate: a join needs views from several '
-                                          'headings (map.join_min_turn_rad)')
+    spin_to_join: bool = param(False, help='while this odometry session has not joined the '
+                                           'map (goal localising), explore by turning on the '
+                                           'spot at turn_rate: views from every heading, as '
+                                           'map.join_min_turn_rad needs; false: circle')
     explore_radius_m: float = param(0.6, lo=0.05, hi=100.0,
                                     help='exploring, drive to a point this far ahead ... [m]')
     explore_angle_rad: float = param(0.8, lo=-math.pi, hi=math.pi,

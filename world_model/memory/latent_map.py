@@ -62,7 +62,6 @@ from world_model.memory import map_consensus
 from world_model.memory.heading_drift import AnchorDrift
 from world_model.memory.latent_store import LatentStore
 from world_model.memory.map_config import MapConfig
-from world_model.memory.map_consensus import heading_span
 from world_model.memory.map_graph import Edge, MapGraph, route_along
 from world_model.memory.map_keyframes import Fix, MapDisplay, MapKeyframes
 from world_model.memory.map_proximity import proximity_edges
@@ -271,20 +270,9 @@ class LatentMap:
         self._window.append((self._frame, float(odom[2]), cands, w))
         while len(self._window) > cfg.join_window:
             self._window.popleft()
-        frames = np.concatenate([np.full(len(c), f) for f, _, c, _ in self._window])
-        yaws = np.concatenate([np.full(len(c), yaw) for _, yaw, c, _ in self._window])
-        candidates = np.concatenate([c for *_, c, _ in self._window])
-        weights = np.concatenate([x for *_, x in self._window])
-        found = map_consensus.cluster(candidates, weights, cfg.join_tolerance_m,
-                                      cfg.join_tolerance_rad)
-        if found is None or found.inliers.sum() < cfg.join_min_support or len(
-                np.unique(frames[found.inliers])) < cfg.join_min_frames or \
-                heading_span(yaws[found.inliers]) < cfg.join_min_turn_rad:
+        found = map_consensus.join_cluster(self._window, cfg)
+        if found is None:
             return
-        if cfg.join_ambiguity < 1.0 and map_consensus.runner_up(
-                candidates, weights, found.pose, cfg.join_tolerance_m,
-                cfg.join_tolerance_rad) > cfg.join_ambiguity * found.inliers.sum():
-            return  # another place explains the views nearly as well: look further
         self._sessions[self._sid][0] = True
         self._set_session_pose(self._sid, found.pose)
         self._save_session(self._sid)

@@ -15,7 +15,9 @@
 
 relpose is wrong for views that do not overlap, and its sigma cannot be trusted to say so; a
 wrong candidate lands anywhere, right ones agree. So the estimate is the weighted mean of the
-largest set of candidates within (tol_m, tol_m, tol_rad) of one of them.
+largest set of candidates within (tol_m, tol_m, tol_rad) of one of them. A session joins the
+map at such a cluster only when no cluster elsewhere nearly matches it (join_cluster: a
+look-alike place).
 """
 
 from typing import NamedTuple
@@ -109,3 +111,22 @@ def cluster(candidates, weights, tol_m: float, tol_rad: float) -> Cluster | None
     wi = w[inliers] / w[inliers].sum()
     std = np.sqrt(wi @ (d * d))
     return Cluster(mean, std, inliers)
+
+
+def join_cluster(window, cfg) -> Cluster | None:
+    """The cluster a session joins at, or None: window holds (frame, odometry yaw, candidates
+    [k, 3], weights [k]) per join attempt, cfg is the MapConfig (join_*)."""
+    frames = np.concatenate([np.full(len(c), f) for f, _, c, _ in window])
+    yaws = np.concatenate([np.full(len(c), yaw) for _, yaw, c, _ in window])
+    candidates = np.concatenate([c for *_, c, _ in window])
+    weights = np.concatenate([x for *_, x in window])
+    found = cluster(candidates, weights, cfg.join_tolerance_m, cfg.join_tolerance_rad)
+    if found is None or found.inliers.sum() < cfg.join_min_support or len(
+            np.unique(frames[found.inliers])) < cfg.join_min_frames or \
+            heading_span(yaws[found.inliers]) < cfg.join_min_turn_rad:
+        return None
+    if cfg.join_ambiguity < 1.0 and runner_up(
+            candidates, weights, found.pose, cfg.join_tolerance_m,
+            cfg.join_tolerance_rad) > cfg.join_ambiguity * found.inliers.sum():
+        return None  # another place explains the views nearly as well: look further
+    return found

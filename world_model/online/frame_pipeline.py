@@ -93,7 +93,7 @@ class FramePipelineConfig:
     homing_sigma_m: float = param(0.15, lo=0.0, hi=100.0,
                                   help='... with a std (x and y) below this [m]; 0 disables')
     # Right after a join (scripts/eval_map_localisation.py, 100 sessions, world frame, median)
-    # the fix is better: 0.35 / 0.38 m against 0.45 / 0.52 m (open / two rooms). Near the goal
+    # the fix is better: 0.41 / 0.47 m against 0.48 / 0.59 m (open / two rooms). Near the goal
     # the chain's end, composed from the robot along a few edges, carries no join error; in
     # the closed loop neither measured better (two rooms 48% at the fix, within the spread).
     goal_at_route_end: bool = param(True, help='place the goal at the end of the waypoint chain '

@@ -26,6 +26,8 @@ SUBCOMMANDS = {
     'inspect': ('world_model.data.inspect_cmd',
                 'what rosbag2 bags hold, and the settings training would derive'),
     'train': ('world_model.training.train_cmd', 'train a JEPA world model from rosbag2 bags'),
+    'refit-relpose': ('world_model.training.relpose_refit_cmd',
+                      "refit an exported model's relative-pose head on more rosbag2 bags"),
     'evaluate': ('world_model.evaluation.evaluate_cmd',
                  'evaluate an exported model against the copy-last-latent baseline'),
     'export': ('world_model.export.export_cmd', 'export a training run to ONNX with a manifest'),

@@ -18,6 +18,11 @@ space: similar position AND heading. So most pairs are drawn near each other by 
 near_distance and near_yaw) inside one episode; the rest are any two frames of one episode, so
 that the predicted uncertainty learns to grow when the views do not overlap. Labels come from
 odometry only: geometry.relative(pose_a, pose_b), view b in view a's frame.
+
+A differential-drive base seldom records a view beside another at the same heading (it cannot
+drive sideways), so a head fitted on the plain draw learns that such a view is straight ahead
+and misses the sideways offset that homing has to take out. sample_training_pairs oversamples
+those pairs (sideways_boost).
 """
 
 import math
@@ -32,6 +37,10 @@ NEAR_FRACTION = 0.8
 _CHUNK_ELEMENTS = 1 << 22
 _MAX_CANDIDATES = 1000  # frames of one episode searched per anchor
 _WINDOW = 100  # of a longer episode: +-_WINDOW frames around the anchor, the rest random
+SIDEWAYS_YAW = 0.4  # rad: a sideways pair differs by less heading than this ...
+SIDEWAYS_MIN = 0.08  # m: ... and by more sideways offset than this
+SIDEWAYS_BOOST = 50.0  # the default (BENCHMARKS.md 'Relative-pose head: sideways pairs')
+_BOOST_DRAW = 4  # plain pairs drawn per pair kept when oversampling
 
 
 def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int,
@@ -74,3 +83,22 @@ def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count:
     labels = geometry.relative(poses[a], poses[b]).astype(np.float32)
     ok = np.isfinite(labels).all(axis=1)
     return a[ok], b[ok], labels[ok]
+
+
+def sideways(labels: np.ndarray) -> np.ndarray:
+    """bool [M]: view b beside view a at a similar heading (labels [M, 3] as sample_pairs)."""
+    return (np.abs(labels[:, 2]) < SIDEWAYS_YAW) & (np.abs(labels[:, 1]) > SIDEWAYS_MIN)
+
+
+def sample_training_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int,
+                          rng: np.random.Generator, sideways_boost: float = 1.0):
+    """sample_pairs, with sideways pairs sideways_boost times as likely to be kept (1: the
+    plain draw, unchanged)."""
+    if sideways_boost == 1.0:
+        return sample_pairs(poses, starts, ends, count, rng)
+    a, b, labels = sample_pairs(poses, starts, ends, _BOOST_DRAW * count, rng)
+    if len(a) <= count:
+        return a, b, labels
+    weight = np.where(sideways(labels), sideways_boost, 1.0)
+    keep = np.sort(rng.choice(len(a), size=count, replace=False, p=weight / weight.sum()))
+    return a[keep], b[keep], labels[keep]

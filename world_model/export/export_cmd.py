@@ -71,14 +71,14 @@ def parity_inputs(image_size: int, parity_data=None):
                                        source=f'simulator seed {SIM_PARITY_SEED}')
 
 
-def _replaceable(out_dir: pathlib.Path) -> bool:
+def replaceable(out_dir: pathlib.Path) -> bool:
     if not out_dir.exists():
         return True
     return out_dir.is_dir() and (not any(out_dir.iterdir())
                                  or (out_dir / mf.MANIFEST_NAME).is_file())
 
 
-def _swap_into_place(staging: pathlib.Path, out_dir: pathlib.Path):
+def swap_into_place(staging: pathlib.Path, out_dir: pathlib.Path):
     old = out_dir.with_name(f'.{out_dir.name}.old-{os.getpid()}')
     if out_dir.exists():
         out_dir.rename(old)
@@ -96,7 +96,7 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
     from world_model.runtime.onnx_world_model import OnnxWorldModel
 
     run_dir, out_dir = pathlib.Path(run_dir), pathlib.Path(out_dir)
-    if not _replaceable(out_dir):
+    if not replaceable(out_dir):
         raise ExportError(f'{out_dir} exists and is not an exported model directory (no '
                           f'{mf.MANIFEST_NAME}); refusing to overwrite it, choose another --out')
     model = load_model(run_dir)
@@ -124,7 +124,7 @@ def export_run(run_dir, out_dir, parity_data=None, int8: bool = False, log=print
         # the shipped directory must load through the same checks the robot applies
         wm = OnnxWorldModel(staging, providers=('cpu',), threads=1, int8=int8, warmup=False)
         log(f'[4/4] verified through the runtime ({", ".join(wm.providers_in_use)})')
-        _swap_into_place(staging, out_dir)
+        swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report

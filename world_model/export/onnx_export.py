@@ -135,19 +135,25 @@ def torch_reference(model, parity: ParityInputs) -> dict:
         hist = _history(latent, model.config.history_length).astype(np.float32)
         step = PredictorStep(model)(torch.from_numpy(hist), torch.from_numpy(parity.proprio),
                                     torch.from_numpy(parity.actions))
-        # pairs of different frames: a view and the one a few frames later
-        latent_b = np.roll(latent, -3, axis=0)
-        relpose, log_std = (t.numpy() for t in model.relpose_head(
-            torch.from_numpy(latent), torch.from_numpy(latent_b)))
     return {
         'encoder': ({'images': parity.images}, {'latent': latent}),
         'predictor': ({'latent_history': hist, 'proprio': parity.proprio,
                        'action': parity.actions},
                       {'next_latent': step[0].numpy(), 'pose_delta': step[1].numpy(),
                        'collision_logit': step[2].numpy()}),
-        'relpose': ({'latent_a': latent, 'latent_b': latent_b},
-                    {'relpose': relpose, 'relpose_log_std': log_std}),
+        'relpose': relpose_reference(model.relpose_head, latent),
     }
+
+
+def relpose_reference(head, latent: np.ndarray) -> tuple[dict, dict]:
+    """Feeds and torch outputs of the relative-pose graph: each view against the one three
+    frames later (pairs of different frames)."""
+    latent_b = np.roll(latent, -3, axis=0)
+    with torch.no_grad():
+        relpose, log_std = (t.numpy() for t in head(torch.from_numpy(latent),
+                                                    torch.from_numpy(latent_b)))
+    return ({'latent_a': latent, 'latent_b': latent_b},
+            {'relpose': relpose, 'relpose_log_std': log_std})
 
 
 def onnx_errors(path: pathlib.Path, feeds: dict, expected: dict) -> dict:
@@ -211,3 +217,31 @@ def export_model(model, out_dir, metadata: dict, parity: ParityInputs, int8: boo
 
 def max_error(report: dict, name: str) -> float:
     return max(e['max_abs_error'] for e in report['parity'][name].values())
+
+
+def export_relpose_head(head, out_dir, metadata: dict, latents: np.ndarray, int8: bool = False,
+                        tolerance: float = PARITY_TOLERANCE) -> dict:
+    """Write relpose.onnx (and relpose.int8.onnx) of a refit head into out_dir, checked
+    against torch on real latents [N, D]; returns {file: {output: errors}}.
+
+    Raises ExportError when the FP32 graph differs from torch by more than tolerance.
+    """
+    out_dir = pathlib.Path(out_dir)
+    head = head.eval().float().cpu()
+    dim = latents.shape[1]
+    gen = torch.Generator().manual_seed(0)
+    fp32, quantised = FP32_FILES['relpose'], INT8_FILES['relpose']
+    with torch.no_grad():
+        _export_graph(head, (torch.randn(2, dim, generator=gen),
+                             torch.randn(2, dim, generator=gen)), out_dir / fp32, 'relpose',
+                      metadata)
+    reference = relpose_reference(head, np.ascontiguousarray(latents, np.float32))
+    parity = {fp32: onnx_errors(out_dir / fp32, *reference)}
+    worst = max(e['max_abs_error'] for e in parity[fp32].values())
+    if not worst <= tolerance:
+        raise ExportError(f'FP32 parity with torch failed (tolerance {tolerance:g}): {fp32} '
+                          f'{worst:.3g}')
+    if int8:
+        _quantize(out_dir / fp32, out_dir / quantised, 'relpose', metadata)
+        parity[quantised] = onnx_errors(out_dir / quantised, *reference)
+    return parity

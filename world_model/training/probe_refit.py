@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from world_model.data.relpose_pairs import sample_pairs
+from world_model.data.relpose_pairs import sample_training_pairs
 from world_model.models.jepa import JEPAWorldModel
 from world_model.training.dataset import FrameArrays
 from world_model.training.losses import relpose_nll
@@ -33,7 +33,7 @@ RELPOSE_PAIRS_PER_FRAME = 8
 RELPOSE_MIN_EPOCHS = 10  # the pair head learns slower than the single-latent probes
 
 
-def _fit(module, inputs: tuple, target: torch.Tensor, loss_fn, epochs: int, lr: float,
+def fit_head(module, inputs: tuple, target: torch.Tensor, loss_fn, epochs: int, lr: float,
          gen: torch.Generator, batch: int = 256):
     opt = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=0.01)
     n = target.shape[0]
@@ -75,22 +75,24 @@ def _transitions(model: JEPAWorldModel, z: torch.Tensor, frames: FrameArrays, wi
 
 
 def refit_probes(model: JEPAWorldModel, frames: FrameArrays, window: int, epochs: int,
-                 lr: float = 1e-3, seed: int = 0, device: str = 'cpu'):
+                 lr: float = 1e-3, seed: int = 0, device: str = 'cpu',
+                 sideways_boost: float = 1.0):
     """Train relative-pose, collision and pose-delta heads on latents of `frames` (encoder
-    frozen)."""
+    frozen); sideways_boost as data.relpose_pairs.sample_training_pairs."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     z = encode_frames(model, frames.images, device=device).to(device)
     # one draw, reused every epoch: each frame is an anchor RELPOSE_PAIRS_PER_FRAME times
     rng = np.random.default_rng([seed, 31])
-    a, b, labels = sample_pairs(frames.odom_pose.astype(np.float64), frames.starts, frames.ends,
-                                RELPOSE_PAIRS_PER_FRAME * len(frames), rng)
+    a, b, labels = sample_training_pairs(frames.odom_pose.astype(np.float64), frames.starts,
+                                         frames.ends, RELPOSE_PAIRS_PER_FRAME * len(frames), rng,
+                                         sideways_boost)
     if len(a):
         ia, ib = (torch.from_numpy(i).to(device) for i in (a, b))
-        _fit(model.relpose_head, (z[ia], z[ib]), torch.from_numpy(labels).to(device),
+        fit_head(model.relpose_head, (z[ia], z[ib]), torch.from_numpy(labels).to(device),
              relpose_nll, max(epochs, RELPOSE_MIN_EPOCHS), lr, gen)
     collision = torch.from_numpy(frames.collision).to(device)[:, None]
-    _fit(model.collision_probe, (z,), collision, F.binary_cross_entropy_with_logits, epochs,
+    fit_head(model.collision_probe, (z,), collision, F.binary_cross_entropy_with_logits, epochs,
          lr, gen)
     prev, nxt, target = _transitions(model, z, frames, window)
     scale = model.pose_delta_probe.out_scale
@@ -98,5 +100,5 @@ def refit_probes(model: JEPAWorldModel, frames: FrameArrays, window: int, epochs
     def scaled_mse(pred, true):
         return F.mse_loss(pred / scale, true / scale)
 
-    _fit(model.pose_delta_probe, (prev, nxt), target, scaled_mse, epochs, lr, gen)
+    fit_head(model.pose_delta_probe, (prev, nxt), target, scaled_mse, epochs, lr, gen)
     model.train()

@@ -16,6 +16,7 @@
 import dataclasses
 
 from world_model.config import param
+from world_model.data.relpose_pairs import SIDEWAYS_BOOST
 
 ANTI_COLLAPSE = ('sigreg', 'vicreg_idm', 'ema')
 
@@ -62,6 +63,10 @@ class TrainConfig:
     probe_refit_epochs: int = param(30, lo=0, hi=1000,
                                     help='after the last epoch, refit the probes this many '
                                          'epochs on the frozen latents (0 = off)')
+    relpose_sideways_boost: float = param(SIDEWAYS_BOOST, lo=1.0, hi=1000.0,
+                                          help='the probe refit keeps pairs of views side by '
+                                               'side at a similar heading this many times more '
+                                               'often (data.relpose_pairs; 1 = the plain draw)')
     val_fraction: float = param(0.1, lo=0.0, hi=0.9,
                                 help='fraction of whole episodes held out for validation')
     val_horizon: int = param(8, lo=1, hi=64, help='rollout steps of the validation metrics')

@@ -268,7 +268,8 @@ class Trainer:
         if self.ctx.is_main:
             started = time.perf_counter()
             refit_probes(self.model, self.train, self.window, self.cfg.probe_refit_epochs,
-                         self.cfg.lr, self.cfg.seed, self.device)
+                         self.cfg.lr, self.cfg.seed, self.device,
+                         self.cfg.relpose_sideways_boost)
             self.log(f'refitted the probes on frozen latents for {self.cfg.probe_refit_epochs} '
                      f'epochs ({time.perf_counter() - started:.0f} s)')
         if self.ctx.active:

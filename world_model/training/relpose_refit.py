@@ -1,0 +1,94 @@
+# Copyright 2026 jepa_agent developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Fit a relative-pose head on latents an exported encoder already produced.
+
+The head reads detached latents (models/probes.py), so it can be refit on new recordings without
+touching the encoder or the predictor: a robot's own bags of the building it works in, or more
+episodes than the training run had. Labels come from odometry inside one episode, as in training
+(data/relpose_pairs.py). heldout_errors scores any head on near pairs of held-out episodes, so
+that the head before and after a refit are compared on the same pairs.
+"""
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from world_model.data.relpose_pairs import sample_pairs, sample_training_pairs, sideways
+from world_model.models.model_config import ModelConfig
+from world_model.models.probes import RelativePoseHead
+from world_model.training.losses import relpose_nll
+from world_model.training.probe_refit import RELPOSE_PAIRS_PER_FRAME, fit_head
+
+HELDOUT_PAIRS = 20000
+_BATCH = 4096
+
+
+@dataclasses.dataclass
+class Latents:
+    """Latents of whole episodes with their odometry; episode e spans [starts[e], ends[e])."""
+
+    z: np.ndarray  # float32 [N, D]
+    poses: np.ndarray  # float64 [N, 3] odometry, compared within an episode
+    starts: np.ndarray  # int64 [E]
+    ends: np.ndarray  # int64 [E]
+
+    def __len__(self) -> int:
+        return int(self.z.shape[0])
+
+
+def fit_relpose_head(cfg: ModelConfig, data: Latents, epochs: int, sideways_boost: float,
+                     lr: float = 1e-3, seed: int = 0) -> RelativePoseHead:
+    """A new head trained on pairs of `data` (RELPOSE_PAIRS_PER_FRAME per frame, one draw)."""
+    torch.manual_seed(seed)
+    head = RelativePoseHead(cfg)
+    rng = np.random.default_rng([seed, 31])
+    a, b, labels = sample_training_pairs(data.poses, data.starts, data.ends,
+                                         RELPOSE_PAIRS_PER_FRAME * len(data), rng, sideways_boost)
+    if len(a) == 0:
+        raise ValueError('no pairs to fit on: every episode holds fewer than 2 frames')
+    z = torch.from_numpy(np.ascontiguousarray(data.z, np.float32))
+    fit_head(head, (z[a], z[b]), torch.from_numpy(labels), relpose_nll, epochs, lr,
+             torch.Generator().manual_seed(seed))
+    return head.eval()
+
+
+def torch_relpose(head: RelativePoseHead):
+    """head as a relpose function: (latents_a, latents_b) numpy -> (poses [N, 3], sigma)."""
+    def relpose(za: np.ndarray, zb: np.ndarray):
+        with torch.no_grad():
+            pose, log_std = head(torch.from_numpy(za), torch.from_numpy(zb))
+        return pose.double().numpy(), np.exp(log_std.double().numpy())
+    return relpose
+
+
+def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
+    """Position error median of near pairs, and of their sideways pairs the error across and
+    the shrink (predicted sideways offset over the true one: 1 right, 0 seeing none)."""
+    rng = np.random.default_rng(seed)
+    a, b, labels = sample_pairs(data.poses, data.starts, data.ends, HELDOUT_PAIRS, rng,
+                                near_fraction=1.0)
+    if len(a) == 0:
+        raise ValueError('no held-out pairs: every held-out episode holds fewer than 2 frames')
+    z = np.ascontiguousarray(data.z, np.float32)
+    pred = np.concatenate([relpose(z[a[i:i + _BATCH]], z[b[i:i + _BATCH]])[0]
+                           for i in range(0, len(a), _BATCH)])
+    side = sideways(labels)
+    out = {'pairs': int(len(a)), 'sideways_pairs': int(side.sum()),
+           'position_error_median_m': float(np.median(np.hypot(*(pred[:, :2] - labels[:, :2]).T)))}
+    if side.any():
+        truth = labels[side, 1].astype(np.float64)
+        out['sideways_error_median_m'] = float(np.median(np.abs(pred[side, 1] - truth)))
+        out['sideways_shrink'] = float(pred[side, 1] @ truth / (truth @ truth))
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}

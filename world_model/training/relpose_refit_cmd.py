@@ -112,17 +112,15 @@ def refit(model_dir, data, out_dir, epochs: int = 10, sideways_boost: float = SI
     after = heldout_errors(torch_relpose(head), val)
     log(f'[2/4] fitted in {time.monotonic() - started:.0f} s; held out: before {before}, '
         f'after {after}')
-    worse = [k for k in ('position_error_median_m', 'sideways_error_median_m')
-             if k in before and after.get(k, float('inf')) > before[k]]
+    measures = [k for k in ('position_error_median_m', 'sideways_error_median_m') if k in before]
+    worse = [k for k in measures if after.get(k, float('inf')) > before[k]]
     for key in worse:
         log(f'warning: the refit head is worse held out on {key}: {after.get(key)} against '
             f'{before[key]}')
-    if worse and len(worse) == sum(k in before for k in ('position_error_median_m',
-                                                          'sideways_error_median_m')):
-        if not allow_worse:
-            raise ValueError(f'the refit head scores worse held out on every measure '
-                             f'({", ".join(worse)}); {out_dir} left as it was (--allow-worse '
-                             f'writes it anyway)')
+    if worse and len(worse) == len(measures) and not allow_worse:
+        raise ValueError(f'the refit head scores worse held out on every measure '
+                         f'({", ".join(worse)}); {out_dir} left as it was (--allow-worse '
+                         f'writes it anyway)')
     entry = {'data': [str(pathlib.Path(p).name) for p in data], 'episodes_fit': len(train_eps),
              'episodes_held_out': len(val_eps), 'frames_fit': len(train), 'epochs': epochs,
              'sideways_boost': sideways_boost, 'seed': seed, 'held_out_before': before,

@@ -18,8 +18,8 @@ store); then, per held-out episode, the robot is reset at a seeded start (odomet
 zero: a new session), turns on the spot until the session joins the map (or the turn budget
 ends), and the goal image is localised. Ground truth is used only to score: the join error
 (against where the session's origin truly is in the map frame, the tour start's odometry frame;
-it includes the map's own drift), the fix's error in the map frame and the goal error in the
-world (both together).
+it includes the map's own drift), the fix's error in the map frame, the goal error in the
+world (both together) and whether the route, drawn into the world, is drivable.
 
     python scripts/eval_map_localisation.py --layout two_rooms --episodes 20
 """
@@ -93,6 +93,7 @@ def main(argv=None) -> int:
                  f'({stats["heading_drift_inliers"]}/{stats["heading_drift_closures"]} '
                  f'revisits inliers)') + f", the simulator's bias {sim.gyro_bias:+.4f} rad/s")
         joins, join_err, goal_err, fix_err, route_err, found = [], [], [], [], [], 0
+        blocked = []  # per route: its polyline (from the robot) touches a wall or block
         for spec in specs:
             step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
             latent_map.start_session()
@@ -128,6 +129,11 @@ def main(argv=None) -> int:
             if route:
                 end = geometry.compose(world_t_odom, latent_map.to_odom(route[-1]))
                 route_err.append(float(np.hypot(*(end[:2] - np.asarray(spec.goal[:2])))))
+                world = np.stack([geometry.compose(world_t_odom, latent_map.to_odom(p))
+                                  for p in route])
+                blocked.append(not drivable(episode_layout(sim_config, spec.seed, args.layout),
+                                            np.vstack([step.true_pose, world]),
+                                            sim_config.robot_radius))
         joined = [j for j in joins if j is not None]
         print(f'joined {len(joined)}/{len(joins)} sessions within {args.turn_steps} steps '
               f'(median {np.median(joined) if joined else math.nan:.0f} steps); join error '
@@ -147,7 +153,22 @@ def main(argv=None) -> int:
               f'; route end ({len(route_err)} routes): median '
               f'{np.median(route_err) if route_err else math.nan:.3f} m, p90 '
               f'{np.percentile(route_err, 90) if route_err else math.nan:.3f} m')
+        if blocked:
+            print(f'routes a robot cannot drive as drawn (the polyline from the robot through '
+                  f'its waypoints, in the world, touches a wall or a block): {sum(blocked)} of '
+                  f'{len(blocked)}')
     return 0
+
+
+def drivable(layout, poses, radius: float, step: float = 0.02) -> bool:
+    """A disc of radius fits everywhere along the polyline through poses [N, 2+]."""
+    xy = np.asarray(poses, np.float64)[:, :2]
+    for a, b in zip(xy[:-1], xy[1:]):
+        n = max(2, int(math.ceil(np.hypot(*(b - a)) / step)) + 1)
+        for x, y in np.linspace(a, b, n):
+            if not layout.is_free(float(x), float(y), radius):
+                return False
+    return True
 
 
 if __name__ == '__main__':

@@ -199,6 +199,61 @@ def test_the_route_between_two_rooms_goes_through_the_door(tmp_path):
         assert np.all(gaps <= 1.0 + 1e-9) and np.median(gaps) >= 0.25
 
 
+def _two_rooms_map(tmp_path, rng, relpose=None, **map_over):
+    # the left room's loop, through the door, the right room's loop: only the door is crossed
+    way = (loop(-1.6, -1.4, -0.3, 1.6) + [(-0.3, 0.0), (0.3, 0.0)]
+           + loop(0.3, 0.0, 1.6, 1.6)[1:] + [(0.3, -1.4), (1.6, -1.4), (1.6, 0.0)])
+    store = _store(tmp_path)
+    amap = LatentMap(store, relpose or _Counting(1, wall=True), MapConfig(**map_over))
+    amap.start_session()
+    true = drive(way)
+    _feed(amap, true, embed(true, rng))
+    return store, amap
+
+
+def test_a_route_starts_on_this_side_of_the_wall_when_the_view_looks_like_the_other(tmp_path):
+    # beside the wall, looking through the door: the latent-nearest keyframes are the next
+    # room's, 0.6 m away; starting there, the route's first leg went through the wall
+    rng = np.random.default_rng(5)
+    store, amap = _two_rooms_map(tmp_path, rng)
+    with store:
+        goal = amap.localise(embed([(0.9, -1.0, 0.0)], rng)[0])
+        assert goal is not None and goal.pose[0] > 0
+        robot = np.array([-0.3, -0.8, 0.0])
+        path = amap.route(robot, goal, latent=embed([(0.3, -0.8, 0.0)], rng)[0])
+        assert path, 'no route'
+        path = np.vstack([robot, np.asarray(path)])
+        assert path[1, 0] < 0 and _crossings(path) == 0
+        assert _closest_to_door(path) < 0.3
+
+
+class _Leftward(_Counting):
+    """Every measurement 0.1 m to the left of the truth (a biased head)."""
+
+    def __call__(self, za, zb):
+        rel, sigma = super().__call__(za, zb)
+        rel = rel.copy()
+        rel[:, 1] += 0.1
+        return rel, sigma
+
+
+@pytest.mark.parametrize('route_poses', ['map', 'edges'])
+def test_route_waypoints_are_the_mapped_keyframes_or_the_composed_chain(tmp_path, route_poses):
+    rng = np.random.default_rng(6)
+    store, amap = _two_rooms_map(tmp_path, rng, _Leftward(1, wall=True), route_poses=route_poses)
+    with store:
+        goal = amap.localise(embed([(0.9, -1.0, 0.0)], rng)[0])
+        assert goal is not None
+        path = np.asarray(amap.route(np.array([-1.0, 1.2, 0.0]), goal))
+        assert len(path) > 3
+        shown = amap.display().poses
+        off = [float(np.min(np.hypot(*(shown[:, :2] - p[:2]).T))) for p in path[:-1]]
+        if route_poses == 'map':  # every waypoint but the goal is a keyframe as mapped
+            assert max(off) < 1e-9
+        else:  # the biased proximity legs moved some
+            assert max(off) > 0.05
+
+
 def test_the_map_is_bounded_and_evicted_keyframes_take_their_edges(tmp_path):
     rng = np.random.default_rng(3)
     store, amap = _anchor_map(tmp_path, rng, max_keyframes=40)

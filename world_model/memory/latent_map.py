@@ -343,24 +343,30 @@ class LatentMap:
     def route(self, start_pose_map, goal: Fix, latent=None) -> list[np.ndarray]:
         """Waypoints (map poses) along the graph from the robot to goal; [] when unreachable.
 
-        Start keyframes: those latent-near the current view (latent) and the session's latest
-        keyframe, within start_radius_m; failing both, the keyframes within start_radius_m.
+        Start keyframes are those the robot can reach in a straight line: the session's latest
+        (it just drove from there; its proximity edges are verified first) and any within
+        start_near_radius_m. Failing both, those latent-near the current view (latent) within
+        start_radius_m, then any within it: a view through a door is latent-near the next
+        room, so latent proximity is the last resort.
         """
         cfg = self.config
         start = np.asarray(start_pose_map, np.float64).reshape(3)
         with self._lock:
+            if self._pending:  # else the trail's newest keyframes lead only back along it
+                self.add_proximity_edges()
             n = self.kf.n
+            joined = self.kf.joined[:n]
             dist = np.hypot(*(self.kf.mapp[:n, :2] - start[:2]).T)
-            slots = set()
-            if latent is not None:
-                slots.update(self.kf.retrieve(np.asarray(latent, np.float32).reshape(-1),
-                                            cfg.retrieval_k).tolist())
-            if self._last is not None and self._last[2] in self.kf.slot:
-                slots.add(self.kf.slot[self._last[2]])
-            slots = [i for i in slots if self.kf.joined[i] and dist[i] <= cfg.start_radius_m]
+            slots = set(np.flatnonzero(joined & (dist <= cfg.start_near_radius_m)).tolist())
+            last = self.kf.slot.get(self._last[2]) if self._last is not None else None
+            if last is not None and joined[last] and dist[last] <= cfg.start_radius_m:
+                slots.add(last)
+            if not slots and latent is not None:
+                near = self.kf.retrieve(np.asarray(latent, np.float32).reshape(-1),
+                                        cfg.retrieval_k)
+                slots = {int(i) for i in near if joined[i] and dist[i] <= cfg.start_radius_m}
             if not slots:
-                near = self.kf.joined[:n] & (dist <= cfg.start_radius_m)
-                slots = np.flatnonzero(near).tolist()
+                slots = set(np.flatnonzero(joined & (dist <= cfg.start_radius_m)).tolist())
             sources = {int(self.kf.ids[i]): float(dist[i]) for i in slots}
             return route_along(self.kf, self.graph, sources, goal, cfg)
 

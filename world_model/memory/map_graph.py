@@ -192,8 +192,10 @@ def _within(xy: np.ndarray, tolerance: float) -> bool:
 def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg) -> list[np.ndarray]:
     """Waypoints (map poses, thinned) from the source keyframes (id -> start cost) to goal (a
     Fix: its keyframes are the targets); [] when unreachable. kf: MapKeyframes; cfg:
-    MapConfig. Traversal legs come from the keyframes' poses (a drive's, corrected for its
-    heading drift), proximity legs as the head measured them."""
+    MapConfig. The last pose is the chain composed along the path's edges: traversal legs
+    from the keyframes' poses (a drive's, corrected for its heading drift), proximity legs as
+    the head measured them. The others are the keyframes' map poses (route_poses 'map'), or
+    that chain's poses too ('edges'), which carry every proximity leg's error onwards."""
     slot, mapp, gxy = kf.slot, kf.mapp, goal.pose[:2]
     targets = {kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy)))
                for kid in goal.keyframe_ids if kid in slot}
@@ -204,5 +206,7 @@ def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg) -> li
     poses = graph.chain(path, mapp[slot[path[0]]],
                         geometry.relative(mapp[slot[path[-1]]], goal.pose),
                         lambda kid: mapp[slot[kid]])
+    if cfg.route_poses == 'map':  # the keyframes as mapped; the end as composed
+        poses = np.vstack([mapp[slot[kid]] for kid in path] + [poses[-1]])
     keep = thin(poses, cfg.waypoint_spacing_m, cfg.waypoint_tolerance_m)
     return [poses[i].copy() for i in keep]

@@ -480,7 +480,9 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     chain = [(0.0, 0.0, 0.0), (0.3, 0.0, 0.0), (1.0, 0.0, 0.0), (2.0, 0.0, 0.0), goal]
     decision = decider.on_waypoints(chain, 'odom')
     np.testing.assert_allclose(decision.target, (1.0, 0.0, 0.0))  # first >= 0.5 m ahead
-    decider.on_odom((1.9, 0.1, 0.0))
+    decider.on_odom((1.9, 0.1, 0.0))  # short of the corner: the corner first
+    np.testing.assert_allclose(decider.on_futures('odom').target, (2.0, 0.0, 0.0))
+    decider.on_odom((2.0, 0.3, 0.0))  # round it: the goal
     np.testing.assert_allclose(decider.on_futures('odom').target, goal)
     # stale: straight to the goal
     clock.now += 2.5

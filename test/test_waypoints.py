@@ -16,7 +16,7 @@
 import numpy as np
 import pytest
 
-from world_model.planning.waypoints import nearest_segment, next_waypoint
+from world_model.planning.waypoints import nearest_segment, next_waypoint, turns
 
 # Through a door at (0, 0) of a wall along x = 0: left room, door, right room.
 CHAIN = np.array([(-1.5, 1.0, 0.0), (-0.8, 0.3, 0.0), (-0.3, 0.0, 0.0), (0.3, 0.0, 0.0),
@@ -40,6 +40,22 @@ def test_next_waypoint_leads_through_the_door_not_across_the_wall():
     # near the end: the goal itself
     np.testing.assert_allclose(next_waypoint(CHAIN, (1.2, 1.0, 0.0), 0.5), CHAIN[-1])
     np.testing.assert_allclose(next_waypoint(CHAIN[-1:], (0.0, 0.0, 0.0), 0.5), CHAIN[-1])
+
+
+def test_a_corner_is_driven_to_not_cut():
+    # down the left room, a right-angle turn into the door at (-0.3, 0), across it
+    chain = np.array([(-0.3, 1.2, 0.0), (-0.3, 0.6, 0.0), (-0.3, 0.0, 0.0), (0.3, 0.0, 0.0),
+                      (0.9, 0.0, 0.0)])
+    np.testing.assert_allclose(turns(chain), [0.0, 0.0, np.pi / 2, 0.0, 0.0], atol=1e-12)
+    robot = (-0.3, 0.3, -np.pi / 2)
+    # without the rule, the waypoint past the corner: the line to it cuts the jamb
+    np.testing.assert_allclose(next_waypoint(chain, robot, 0.5), chain[3])
+    np.testing.assert_allclose(next_waypoint(chain, robot, 0.5, corner_rad=0.6), chain[2])
+    # within a quarter of the lookahead the corner is passed
+    np.testing.assert_allclose(next_waypoint(chain, (-0.3, 0.1, 0.0), 0.5, 0.6), chain[3])
+    # a gentle bend is no corner
+    bend = np.array([(0.0, 0.0, 0.0), (0.4, 0.0, 0.0), (0.8, 0.2, 0.0), (1.2, 0.4, 0.0)])
+    np.testing.assert_allclose(next_waypoint(bend, (0.0, 0.0, 0.0), 0.5, 0.6), bend[2])
 
 
 def test_next_waypoint_refuses_a_malformed_chain():

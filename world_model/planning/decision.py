@@ -341,7 +341,8 @@ class PlannerDecider:
         if not fresh or self.odom_pose is None or \
                 np.hypot(*(chain[-1, :2] - self.goal[:2])) > self.planner_config.goal_hold_radius:
             return self.goal
-        return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m)
+        return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m,
+                             config.waypoint_corner_rad)
 
     def goal_distance(self) -> float:
         if self.goal is None or self.odom_pose is None:

@@ -17,7 +17,10 @@ The chain comes from a graph search over the latent map (world_model.memory) and
 goal. The MPC's horizon is short, so it is given the first waypoint at least `lookahead` ahead
 of the chain point nearest the robot: far enough to keep moving, near enough that the straight
 line to it stays on the traversed path (around the corner of a door, not through the wall).
+Where the chain turns sharply (a door's corner) the corner itself comes first.
 """
+
+import math
 
 import numpy as np
 
@@ -35,8 +38,21 @@ def nearest_segment(chain: np.ndarray, position) -> int:
     return int(np.argmin(np.hypot(*(closest - np.asarray(position[:2])).T)))
 
 
-def next_waypoint(chain, pose, lookahead: float) -> np.ndarray:
-    """The first chain pose after the segment nearest pose that is >= lookahead away [3].
+def turns(chain: np.ndarray) -> np.ndarray:
+    """[M] how far the chain's direction turns at each pose [rad]; 0 at both ends."""
+    xy = np.asarray(chain, dtype=np.float64)[:, :2]
+    out = np.zeros(len(xy))
+    if len(xy) > 2:
+        d = np.diff(xy, axis=0)
+        heading = np.arctan2(d[:, 1], d[:, 0])
+        out[1:-1] = np.abs(np.angle(np.exp(1j * np.diff(heading))))
+    return out
+
+
+def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi) -> np.ndarray:
+    """The first chain pose after the segment nearest pose that is >= lookahead away, or a
+    corner before it (the chain turns >= corner_rad there) more than lookahead / 4 away: a
+    door's corner is driven to, not cut across the jamb [3].
 
     The goal (the chain's last pose) when no waypoint is that far.
     """
@@ -45,7 +61,9 @@ def next_waypoint(chain, pose, lookahead: float) -> np.ndarray:
         raise ValueError(f'chain must be [M, 3] with M >= 1, got {list(chain.shape)}')
     start = nearest_segment(chain, pose) + 1
     position = np.asarray(pose, dtype=np.float64)[:2]
-    for waypoint in chain[start:]:
-        if np.hypot(*(waypoint[:2] - position)) >= lookahead:
-            return waypoint.copy()
+    corner = turns(chain) >= corner_rad
+    for i in range(start, len(chain)):
+        distance = np.hypot(*(chain[i, :2] - position))
+        if distance >= lookahead or corner[i] and distance > lookahead / 4:
+            return chain[i].copy()
     return chain[-1].copy()

@@ -20,6 +20,7 @@ is reached the moment it is within tolerance (goal_settle_s 0); the hold and the
 have tests of their own here and in test_arrival.py.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -480,10 +481,14 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     chain = [(0.0, 0.0, 0.0), (0.3, 0.0, 0.0), (1.0, 0.0, 0.0), (2.0, 0.0, 0.0), goal]
     decision = decider.on_waypoints(chain, 'odom')
     np.testing.assert_allclose(decision.target, (1.0, 0.0, 0.0))  # first >= 0.5 m ahead
-    decider.on_odom((1.9, 0.1, 0.0))  # short of the corner: the corner first
+    decider.on_odom((1.9, 0.1, 0.0))
+    np.testing.assert_allclose(decider.on_futures('odom').target, goal)
+    # with waypoint_corner_rad, short of the corner the corner comes first
+    decider.config = dataclasses.replace(decider.config, waypoint_corner_rad=0.6)
     np.testing.assert_allclose(decider.on_futures('odom').target, (2.0, 0.0, 0.0))
     decider.on_odom((2.0, 0.3, 0.0))  # round it: the goal
     np.testing.assert_allclose(decider.on_futures('odom').target, goal)
+    decider.config = dataclasses.replace(decider.config, waypoint_corner_rad=math.pi)
     # stale: straight to the goal
     clock.now += 2.5
     decider.on_odom((0.0, 0.0, 0.0))

@@ -53,6 +53,9 @@ def test_a_corner_is_driven_to_not_cut():
     np.testing.assert_allclose(next_waypoint(chain, robot, 0.5, corner_rad=0.6), chain[2])
     # within a quarter of the lookahead the corner is passed
     np.testing.assert_allclose(next_waypoint(chain, (-0.3, 0.1, 0.0), 0.5, 0.6), chain[3])
+    # pi: not even a reversal is special
+    back = np.array([(0.0, 0.0, 0.0), (0.3, 0.0, 0.0), (-0.6, 0.0, 0.0)])
+    np.testing.assert_allclose(next_waypoint(back, (0.0, 0.0, 0.0), 0.5), back[2])
     # a gentle bend is no corner
     bend = np.array([(0.0, 0.0, 0.0), (0.4, 0.0, 0.0), (0.8, 0.2, 0.0), (1.2, 0.4, 0.0)])
     np.testing.assert_allclose(next_waypoint(bend, (0.0, 0.0, 0.0), 0.5, 0.6), bend[2])

@@ -138,8 +138,8 @@ class MapConfig:
     start_radius_m: float = param(1.0, lo=0.01, hi=100.0,
                                   help='failing those, route start keyframes latent-near the '
                                        'view within this of the robot, then any within it')
-    # eval_map_localisation.py, 60 two-room sessions right after joining: routes crossing the
-    # divider beyond the door's free 0.27 m 12 of 26 ('edges') -> 7 of 26 ('map')
+    # eval_map_localisation.py, 100 two-room sessions right after joining: routes a robot
+    # cannot drive as drawn 28 of 95 ('edges') -> 21 of 95 ('map'); closed loop 58% -> 64%
     route_poses: str = param('map', choices=('map', 'edges'),
                              help="waypoints at the keyframes' map poses ('map': the join's "
                                   "error only) or composed along the route's edges from the "

@@ -61,7 +61,7 @@ def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi) ->
         raise ValueError(f'chain must be [M, 3] with M >= 1, got {list(chain.shape)}')
     start = nearest_segment(chain, pose) + 1
     position = np.asarray(pose, dtype=np.float64)[:2]
-    corner = turns(chain) >= corner_rad
+    corner = turns(chain) >= corner_rad if corner_rad < math.pi else np.zeros(len(chain), bool)
     for i in range(start, len(chain)):
         distance = np.hypot(*(chain[i, :2] - position))
         if distance >= lookahead or corner[i] and distance > lookahead / 4:

@@ -41,7 +41,8 @@ amap.stats()
   join_min_turn_rad of heading, and no cluster elsewhere holds join_ambiguity of its support.
 - Proximity edges (map_proximity.py), every proximity_batch new joined keyframes.
 - Keyframe map poses are compose(map_T_session, odom pose), so a session's drift stays in the
-  map; routes are composed along their edges from the start keyframe, which it does not bend.
+  map; a route's end is composed along its edges from the start keyframe, which it does not
+  bend (its waypoints are the keyframes' map poses, route_poses).
   The anchor's own heading drift is measured on its revisits and taken out (heading_drift.py).
 - Persistent: sessions, edges, joins go through the store's queue and commit (with their
   keyframes); eviction removes a keyframe's edges and bridges its traversal neighbours.

@@ -435,3 +435,23 @@ def test_map_config_ranges_are_checked():
         from_dict(MapConfig, {'join_min_support': 1})
     with pytest.raises(ConfigError, match='refine_rate'):
         from_dict(MapConfig, {'refine_rate': 1.5})
+
+
+def test_a_route_from_the_newest_keyframes_leads_forward_not_back_along_the_trail(tmp_path):
+    # a restarted session drives off the mapped loop; its newest keyframes wait for their
+    # proximity edges (proximity_batch): unverified, they led a route back along the trail
+    rng = np.random.default_rng(7)
+    store, amap = _anchor_map(tmp_path, rng)
+    with store:
+        amap.start_session()
+        true = drive([(-1.5, -1.5), (-0.3, -1.5), (0.0, -0.9)])
+        assert _feed(amap, odometry(true, SHIFT), embed(true, rng), 10**12) is not None
+        goal = amap.localise(embed([(1.5, -0.6, np.pi / 2)], rng)[0])
+        assert goal is not None
+        robot = amap.to_map(odometry(true, SHIFT)[-1])
+        path = np.vstack([robot, np.asarray(amap.route(robot, goal))])
+        length = float(np.hypot(*np.diff(path[:, :2], axis=0).T).sum())
+        straight = float(np.hypot(*(goal.pose[:2] - robot[:2])))
+        print(f'\nroute {length:.2f} m for {straight:.2f} m straight')
+        # round the map's corner (its only way there) 2.7 m; back along the trail first 3.2 m
+        assert length < 1.8 * straight

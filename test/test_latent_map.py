@@ -35,6 +35,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEP = 100_000_000  # 0.1 s frames
 SHIFT = np.array([1.3, -0.7, 0.9])
 ARENA = loop(-1.5, -1.5, 1.5, 1.5, 2) + [(-1.5, 1.5), (1.5, -1.5)]
+# the left room's loop, through the door, the right room's loop: only the door is crossed
+TWO_ROOMS = (loop(-1.6, -1.4, -0.3, 1.6) + [(-0.3, 0.0), (0.3, 0.0)]
+             + loop(0.3, 0.0, 1.6, 1.6)[1:] + [(0.3, -1.4), (1.6, -1.4), (1.6, 0.0)])
 
 
 def _store(tmp_path, **over):
@@ -63,9 +66,10 @@ class _Counting(FakeRelPose):
         return super().__call__(za, zb)
 
 
-def _anchor_map(tmp_path, rng, waypoints=ARENA, wall=False, **store_over):
+def _anchor_map(tmp_path, rng, waypoints=ARENA, wall=False, relpose=None, map_config=None,
+                **store_over):
     store = _store(tmp_path, **store_over)
-    amap = LatentMap(store, _Counting(1, wall=wall))
+    amap = LatentMap(store, relpose or _Counting(1, wall=wall), map_config)
     amap.start_session()
     true = drive(waypoints)
     assert _feed(amap, true, embed(true, rng)) == 0  # the anchor is joined at once
@@ -171,10 +175,7 @@ def _closest_to_door(poses) -> float:
 
 def test_the_route_between_two_rooms_goes_through_the_door(tmp_path):
     rng = np.random.default_rng(2)
-    # the left room's loop, through the door, the right room's loop: only the door is crossed
-    way = (loop(-1.6, -1.4, -0.3, 1.6) + [(-0.3, 0.0), (0.3, 0.0)]
-           + loop(0.3, 0.0, 1.6, 1.6)[1:] + [(0.3, -1.4), (1.6, -1.4), (1.6, 0.0)])
-    store, amap = _anchor_map(tmp_path, rng, waypoints=way, wall=True)
+    store, amap = _anchor_map(tmp_path, rng, waypoints=TWO_ROOMS, wall=True)
     with store:
         shown = amap.display()
         pairs = shown.poses[shown.edges]  # [E, 2, 3]
@@ -199,23 +200,11 @@ def test_the_route_between_two_rooms_goes_through_the_door(tmp_path):
         assert np.all(gaps <= 1.0 + 1e-9) and np.median(gaps) >= 0.25
 
 
-def _two_rooms_map(tmp_path, rng, relpose=None, **map_over):
-    # the left room's loop, through the door, the right room's loop: only the door is crossed
-    way = (loop(-1.6, -1.4, -0.3, 1.6) + [(-0.3, 0.0), (0.3, 0.0)]
-           + loop(0.3, 0.0, 1.6, 1.6)[1:] + [(0.3, -1.4), (1.6, -1.4), (1.6, 0.0)])
-    store = _store(tmp_path)
-    amap = LatentMap(store, relpose or _Counting(1, wall=True), MapConfig(**map_over))
-    amap.start_session()
-    true = drive(way)
-    _feed(amap, true, embed(true, rng))
-    return store, amap
-
-
 def test_a_route_starts_on_this_side_of_the_wall_when_the_view_looks_like_the_other(tmp_path):
     # beside the wall, looking through the door: the latent-nearest keyframes are the next
     # room's, 0.6 m away; starting there, the route's first leg went through the wall
     rng = np.random.default_rng(5)
-    store, amap = _two_rooms_map(tmp_path, rng)
+    store, amap = _anchor_map(tmp_path, rng, waypoints=TWO_ROOMS, wall=True)
     with store:
         goal = amap.localise(embed([(0.9, -1.0, 0.0)], rng)[0])
         assert goal is not None and goal.pose[0] > 0
@@ -240,7 +229,8 @@ class _Leftward(_Counting):
 @pytest.mark.parametrize('route_poses', ['map', 'edges'])
 def test_route_waypoints_are_the_mapped_keyframes_or_the_composed_chain(tmp_path, route_poses):
     rng = np.random.default_rng(6)
-    store, amap = _two_rooms_map(tmp_path, rng, _Leftward(1, wall=True), route_poses=route_poses)
+    store, amap = _anchor_map(tmp_path, rng, waypoints=TWO_ROOMS, relpose=_Leftward(1, wall=True),
+                              map_config=MapConfig(route_poses=route_poses))
     with store:
         goal = amap.localise(embed([(0.9, -1.0, 0.0)], rng)[0])
         assert goal is not None

@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from world_model import geometry
+
 
 def nearest_segment(chain: np.ndarray, position) -> int:
     """Index i of the chain segment [i, i + 1] nearest to position (0 for a single point)."""
@@ -45,7 +47,7 @@ def turns(chain: np.ndarray) -> np.ndarray:
     if len(xy) > 2:
         d = np.diff(xy, axis=0)
         heading = np.arctan2(d[:, 1], d[:, 0])
-        out[1:-1] = np.abs(np.angle(np.exp(1j * np.diff(heading))))
+        out[1:-1] = np.abs(geometry.wrap_angle(np.diff(heading)))
     return out
 
 

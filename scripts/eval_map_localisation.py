@@ -19,9 +19,12 @@ zero: a new session), turns on the spot until the session joins the map (or the 
 ends), and the goal image is localised. Ground truth is used only to score: the join error
 (against where the session's origin truly is in the map frame, the tour start's odometry frame;
 it includes the map's own drift), the fix's error in the map frame, the goal error in the
-world (both together) and whether the route, drawn into the world, is drivable.
+world (both together) and whether the route, drawn into the world, is drivable. With
+--drive-steps N the robot drives at random (ExplorationPolicy) for N steps instead of turning,
+as an episode's start does in the closed loop, and the join is scored again at the end (a wrong
+join kept, or rejoined); the goal is then localised from where it ends.
 
-    python scripts/eval_map_localisation.py --layout two_rooms --episodes 20
+    python scripts/eval_map_localisation.py --layout two_rooms --episodes 20 [--drive-steps 150]
 """
 
 import argparse
@@ -38,6 +41,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from world_model import geometry  # noqa: E402
 from world_model.envs import ActionLimits, DiffDriveSim, SimConfig  # noqa: E402
 from world_model.envs.diff_drive_sim import episode_layout  # noqa: E402
+from world_model.envs.exploration import ExplorationPolicy  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.mapping_tour import MappingTour  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
@@ -54,6 +58,8 @@ def main(argv=None) -> int:
     parser.add_argument('--mapping-steps', type=int, default=1200)
     parser.add_argument('--tour-seed', type=int, default=0, help='mapping tour (and its odometry)')
     parser.add_argument('--turn-steps', type=int, default=80, help='join budget per episode')
+    parser.add_argument('--drive-steps', type=int, default=0,
+                        help='drive at random this long per episode instead of turning')
     parser.add_argument('--int8', action='store_true')
     parser.add_argument('--map', default='{}', help='MapConfig fields as JSON')
     args = parser.parse_args(argv)
@@ -93,26 +99,27 @@ def main(argv=None) -> int:
                  f'({stats["heading_drift_inliers"]}/{stats["heading_drift_closures"]} '
                  f'revisits inliers)') + f", the simulator's bias {sim.gyro_bias:+.4f} rad/s")
         joins, join_err, goal_err, fix_err, route_err, found = [], [], [], [], [], 0
+        end_err, policy = [], ExplorationPolicy(0, ActionLimits.from_config(sim_config))
         blocked = []  # per route: its polyline (from the robot) touches a wall or block
         for spec in specs:
             step = sim.reset(seed=spec.seed, layout=args.layout, pose=spec.start)
             latent_map.start_session()
             t_join = None
-            for t in range(args.turn_steps):
+            policy.reset(spec.seed)
+            for t in range(args.drive_steps or args.turn_steps):
                 latent = model.encode(step.image)[0]
                 latent_map.observe(int(step.time * 1e9), step.odom_pose, latent)
-                if latent_map.joined:
+                if latent_map.joined and t_join is None:
                     t_join = t
-                    break
-                step = sim.step(np.array([0.0, 0.8]))
+                    join_err.append(origin_error(latent_map, map_origin, step))
+                    if not args.drive_steps:
+                        break
+                step = sim.step(policy(step) if args.drive_steps else np.array([0.0, 0.8]))
             joins.append(t_join)
             if t_join is None:
                 continue
-            # where this session's odom origin truly is in the map frame
-            true_t = geometry.relative(map_origin, step.true_pose)
-            true_map_t_odom = geometry.compose(true_t, geometry.invert(step.odom_pose))
-            est = latent_map.map_T_odom()
-            join_err.append(float(np.hypot(*(est[:2] - true_map_t_odom[:2]))))
+            if args.drive_steps:
+                end_err.append(origin_error(latent_map, map_origin, step))
             goal_latent = model.encode(sim.render_at(spec.goal, distractors=False))[0]
             fix = latent_map.localise(goal_latent)
             if fix is None:
@@ -135,7 +142,8 @@ def main(argv=None) -> int:
                                             np.vstack([step.true_pose, world]),
                                             sim_config.robot_radius))
         joined = [j for j in joins if j is not None]
-        print(f'joined {len(joined)}/{len(joins)} sessions within {args.turn_steps} steps '
+        steps = args.drive_steps or args.turn_steps
+        print(f'joined {len(joined)}/{len(joins)} sessions within {steps} steps '
               f'(median {np.median(joined) if joined else math.nan:.0f} steps); join error '
               f'median {np.median(join_err) if join_err else math.nan:.3f} m, p90 '
               f'{np.percentile(join_err, 90) if join_err else math.nan:.3f} m')
@@ -143,6 +151,11 @@ def main(argv=None) -> int:
             far = np.asarray(join_err)
             print(f'joins off by more than 0.5 m: {(far > 0.5).sum()}, by more than 1 m: '
                   f'{(far > 1.0).sum()} (look-alike places)')
+        if end_err:
+            far = np.asarray(end_err)
+            print(f'after {args.drive_steps} steps: {(far > 0.5).sum()} sessions off by more '
+                  f'than 0.5 m, {(far > 1.0).sum()} by more than 1 m (median '
+                  f'{np.median(far):.3f} m); rejoins {latent_map.stats()["rejoins"]}')
         if fix_err:
             far = np.asarray(fix_err)
             print(f'fix in the map frame: error median {np.median(far):.3f} m, p90 '
@@ -158,6 +171,14 @@ def main(argv=None) -> int:
                   f'its waypoints, in the world, touches a wall or a block): {sum(blocked)} of '
                   f'{len(blocked)}')
     return 0
+
+
+def origin_error(latent_map, map_origin, step) -> float:
+    """How far the session's odometry origin is placed from where it truly is in the map (the
+    tour start's odometry frame; the map's own drift included)."""
+    true_t = geometry.relative(map_origin, step.true_pose)
+    true_map_t_odom = geometry.compose(true_t, geometry.invert(step.odom_pose))
+    return float(np.hypot(*(latent_map.map_T_odom()[:2] - true_map_t_odom[:2])))
 
 
 def drivable(layout, poses, radius: float, step: float = 0.02) -> bool:

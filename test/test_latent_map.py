@@ -420,6 +420,20 @@ def test_removing_a_node_bridges_its_traversal_neighbours():
     assert graph.shortest({1: 0.0}, {99: 0.0}) == []
 
 
+def test_removing_one_kind_of_edge_keeps_the_others():
+    graph = MapGraph()
+    graph.add(Edge(1, 2, 'traversal', (0.5, 0.0, 0.0), 0.5))
+    graph.add(Edge(1, 2, 'proximity', (0.4, 0.0, 0.0), 0.4))
+    graph.add(Edge(1, 3, 'proximity', (1.0, 0.0, 0.0), 1.0))
+    graph.add(Edge(2, 3, 'proximity', (0.5, 0.0, 0.0), 0.5))
+    graph.add(Edge(3, 4, 'proximity', (0.5, 0.0, 0.0), 0.5))
+    removed = graph.remove_edges([1, 2], 'proximity')
+    assert sorted((e.a, e.b) for e in removed) == [(1, 2), (1, 3), (2, 3)]
+    assert graph.adj[1] == {2: 0.5} and graph.adj[3] == {4: 0.5}  # the cheapest left
+    assert graph.shortest({1: 0.0}, {4: 0.0}) == []
+    np.testing.assert_allclose(graph.rel(1, 2), (0.5, 0.0, 0.0))
+
+
 def test_map_config_ranges_are_checked():
     with pytest.raises(ConfigError, match='join_min_support'):
         from_dict(MapConfig, {'join_min_support': 1})

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """map_consensus (world_model/memory/map_consensus.py) and the join's guards against a look-alike
-place: the heading span of the views and a runner-up cluster elsewhere."""
+place: the heading span of the views, a runner-up cluster elsewhere, and the rejoin of a session
+whose join was fooled."""
 
 from map_world import FakeRelPose, decode, drive, embed, loop, odometry
 import numpy as np
@@ -21,7 +22,7 @@ from world_model import geometry
 from world_model.config import from_dict
 from world_model.memory import LatentStore, MapConfig, MemoryConfig
 from world_model.memory.latent_map import LatentMap
-from world_model.memory.map_consensus import cluster, heading_span, runner_up
+from world_model.memory.map_consensus import cluster, heading_span, rejoin_cluster, runner_up
 
 STEP = 100_000_000  # 0.1 s frames
 SHIFT = np.array([1.3, -0.7, 0.9])
@@ -70,9 +71,9 @@ class AliasedRelPose(FakeRelPose):
         return rel, sigma
 
 
-def _join_after_restart(tmp_path, relpose, session=None, **config) -> bool:
+def _join_after_restart(tmp_path, relpose, session=None, seen=None, **config) -> LatentMap:
     """Map a two-lap loop, restart with a shifted origin, drive session (default: most of a
-    lap); joined by the end?"""
+    lap) seeing seen(true poses) (default: where it is); the map at the end."""
     store = LatentStore(from_dict(MemoryConfig, {'path': str(tmp_path / 'map.sqlite3'),
                                                  'commit_interval_s': 60.0}), dim=128)
     rng = np.random.default_rng(2)
@@ -84,20 +85,59 @@ def _join_after_restart(tmp_path, relpose, session=None, **config) -> bool:
             amap.observe(i * STEP, pose, z)
         amap.start_session()
         true = drive(loop(-1.5, -1.5, 1.5, 1.5))[40:] if session is None else session
-        for i, (pose, z) in enumerate(zip(odometry(true, SHIFT), embed(true, rng))):
+        views = embed(true if seen is None else seen(true), rng)
+        for i, (pose, z) in enumerate(zip(odometry(true, SHIFT), views)):
             amap.observe(10**12 + i * STEP, pose, z)
-        return amap.joined
+        return amap
 
 
 def test_a_join_waits_while_another_place_explains_the_views_as_well(tmp_path):
-    assert _join_after_restart(tmp_path / 'plain', FakeRelPose(1))
-    assert not _join_after_restart(tmp_path / 'aliased', AliasedRelPose(1))
-    assert _join_after_restart(tmp_path / 'unguarded', AliasedRelPose(1), join_ambiguity=1.0)
+    assert _join_after_restart(tmp_path / 'plain', FakeRelPose(1)).joined
+    assert not _join_after_restart(tmp_path / 'aliased', AliasedRelPose(1)).joined
+    assert _join_after_restart(tmp_path / 'unguarded', AliasedRelPose(1),
+                               join_ambiguity=1.0).joined
 
 
 def test_a_join_waits_for_views_from_several_headings(tmp_path):
     side = drive([(-1.5, -1.0), (1.5, -1.0)])  # one heading all along
     assert np.ptp(side[:, 2]) == 0.0 and len(side) == 61
     assert not _join_after_restart(tmp_path / 'straight', FakeRelPose(1), side,
-                                   join_min_turn_rad=1.5)
-    assert _join_after_restart(tmp_path / 'unguarded', FakeRelPose(1), side)  # the default
+                                   join_min_turn_rad=1.5).joined
+    assert _join_after_restart(tmp_path / 'unguarded', FakeRelPose(1), side).joined  # default
+
+
+def test_a_join_fooled_by_a_look_alike_place_is_moved_to_the_true_one(tmp_path):
+    def look_alike_first(true, frames=20):  # the first views are those of a place ALIAS away
+        seen = true.copy()
+        seen[:frames, :2] -= ALIAS
+        return seen
+
+    for rejoin in (False, True):
+        amap = _join_after_restart(tmp_path / str(rejoin), FakeRelPose(1),
+                                   seen=look_alike_first, rejoin=rejoin)
+        stats, kf, sid = amap.stats(), amap.kf, amap.session
+        error = float(np.hypot(*geometry.relative(SHIFT, amap.map_T_odom())[:2]))
+        assert stats['joins'] == 1
+        if not rejoin:  # the refinement alone cannot leave the look-alike place
+            assert abs(error - np.hypot(*ALIAS)) < 0.2 and stats['rejoins'] == 0
+            continue
+        assert error < 0.05 and stats['rejoins'] == 1
+        # the edges verified at the look-alike place went with it
+        for e in amap.graph.edges.values():
+            ends = [kf.slot[e.a], kf.slot[e.b]]
+            if e.kind == 'proximity' and sid in kf.sess[ends]:
+                expected = geometry.relative(kf.mapp[ends[0]], kf.mapp[ends[1]])
+                assert np.hypot(*(np.asarray(e.rel)[:2] - expected[:2])) < 0.2
+
+
+def test_rejoin_cluster_needs_the_join_rules_away_from_the_current_pose():
+    cfg = MapConfig()
+    rng = np.random.default_rng(0)
+    elsewhere = np.array([2.0, 1.0, 0.5])
+    window = [(f, 0.0, _candidates(rng, elsewhere, 4), np.ones(4)) for f in range(3)]
+    found = rejoin_cluster(window, np.zeros(3), cfg)  # 12 candidates from 3 frames
+    np.testing.assert_allclose(found.pose, elsewhere, atol=0.05)
+    assert rejoin_cluster(window, elsewhere + [0.1, 0.0, 0.0], cfg) is None  # already there
+    assert rejoin_cluster(window[:2], np.zeros(3), cfg) is None  # 2 frames: too few
+    here = [(f, 0.0, _candidates(rng, np.zeros(3), 8), np.ones(8)) for f in range(3, 6)]
+    assert rejoin_cluster(window + here, np.zeros(3), cfg) is None  # the current place holds

@@ -30,23 +30,18 @@ amap.display()                                   # MapDisplay: poses, sessions, 
 amap.stats()
 ```
 
-- observe gates keyframes (MapConfig), stores them with their session (LatentStore), adds a
-  'traversal' edge to the session's previous keyframe, tries to join an unjoined session every
-  join_every frames and refines a joined one every refine_every frames (map_T_odom moves by
-  refine_rate towards the inliers: the robot placed by along_view_mean, as a goal fix is). An
-  odometry step over odom_jump_m starts a session.
-- Join candidates: compose(compose(kf_map_pose, relpose(kf, now)), invert(odom_pose)) for the
-  retrieval_k keyframes of joined sessions nearest in latent L2; joined when a cluster
-  (map_consensus.py) holds join_min_support candidates from join_min_frames frames spanning
-  join_min_turn_rad of heading, and no cluster elsewhere holds join_ambiguity of its support.
-- Proximity edges (map_proximity.py), every proximity_batch new joined keyframes.
-- Keyframe map poses are compose(map_T_session, odom pose), so a session's drift stays in the
-  map; a route's end is composed along its edges from the start keyframe, which it does not
-  bend (its waypoints are the keyframes' map poses, route_poses).
-  The anchor's own heading drift is measured on its revisits and taken out (heading_drift.py).
-- Persistent: sessions, edges, joins go through the store's queue and commit (with their
-  keyframes); eviction removes a keyframe's edges and bridges its traversal neighbours.
-  Keyframes of a version-1 store are session 0: kept, never joined (their origins are unknown).
+- observe gates keyframes, stores them with their session and a 'traversal' edge to the
+  session's previous one, and places the session (map_consensus.py): an unjoined one joins every
+  join_every frames once a consensus of candidates compose(compose(kf_map_pose, relpose(kf,
+  now)), invert(odom_pose)) from the retrieval_k latent-nearest keyframes holds; a joined one
+  is rejoined where its later views agree instead, else refined towards its inliers every
+  refine_every frames. An odometry step over odom_jump_m starts a session. Proximity edges
+  (map_proximity.py) every proximity_batch new joined keyframes.
+- Keyframe map poses are compose(map_T_session, odom pose): a session's drift stays in the map;
+  the anchor's heading drift is measured on its revisits and taken out (heading_drift.py).
+- Persistent: sessions, edges and joins go through the store's queue and commit; eviction
+  removes a keyframe's edges and bridges its traversal neighbours. Keyframes of a version-1
+  store are session 0: kept, never joined (their origins are unknown).
 Thread-safe (one lock); relpose is called under it.
 """
 
@@ -94,7 +89,7 @@ class LatentMap:
         self._pending = []  # joined keyframes waiting for proximity edges
         self._stats = {'join_attempts': 0, 'joins': 0, 'join_frames': 0, 'last_join_spread': None,
                        'last_join_support': 0, 'proximity_edges_added': 0, 'refinements': 0,
-                       'evicted': 0}
+                       'rejoins': 0, 'evicted': 0}
         self.drift = AnchorDrift(self.config)
         self._load()
         self.drift.rebuild(self.kf, self._anchor(), self._ask)
@@ -207,8 +202,8 @@ class LatentMap:
             joined = self._sessions[self._sid][0]
             if not joined and self._frame % cfg.join_every == 0:
                 self._try_join(odom, z)
-            elif joined and self._sid != self._anchor() and self._frame % cfg.refine_every == 0:
-                self._refine(odom, z)
+            elif joined and self._sid != self._anchor():
+                self._track(odom, z)
             if len(self._pending) >= cfg.proximity_batch:
                 self.add_proximity_edges()
             return added
@@ -268,40 +263,57 @@ class LatentMap:
         cfg = self.config
         self._stats['join_attempts'] += 1
         cands, w, _ = self._candidates(odom, z)
-        self._window.append((self._frame, float(odom[2]), cands, w))
-        while len(self._window) > cfg.join_window:
-            self._window.popleft()
-        found = map_consensus.join_cluster(self._window, cfg)
+        found = map_consensus.join_cluster(self._pool(odom, cands, w, cfg.join_window), cfg)
         if found is None:
             return
         self._sessions[self._sid][0] = True
-        self._set_session_pose(self._sid, found.pose)
-        self._save_session(self._sid)
-        self._pending.extend(self.kf.of_session(self._sid))
-        self._window.clear()
+        self._place(found.pose)
         self._stats.update(joins=self._stats['joins'] + 1,
                            last_join_spread=found.std.tolist(),
                            last_join_support=int(found.inliers.sum()),
                            join_frames=self._stats['join_attempts'])
 
-    def _refine(self, odom: np.ndarray, z: np.ndarray):
-        cfg = self.config
-        current = self._sessions[self._sid][1]
-        cands, w, (here, views, sigma) = self._candidates(odom, z)
-        inl = map_consensus.within(cands, current, cfg.refine_tolerance_m,
-                                   cfg.refine_tolerance_rad)
-        if inl.sum() < 2:
+    def _track(self, odom: np.ndarray, z: np.ndarray):
+        # a joined session: moved where its views agree by the join's rules, else refined
+        cfg, current = self.config, self._sessions[self._sid][1]
+        rejoin = cfg.rejoin and self._frame % cfg.join_every == 0
+        refine = self._frame % cfg.refine_every == 0
+        if not (rejoin or refine):
             return
-        target = map_consensus.weighted_mean(cands[inl], w[inl])
-        if cfg.fix_lateral_sigma_scale > 1.0:  # the robot placed as a goal fix is (localise)
-            robot = geometry.compose(target, odom)
-            robot[:2] = map_consensus.along_view_mean(here[inl, :2], views[inl, 2],
-                                                      sigma[inl, :2], cfg.fix_lateral_sigma_scale)
-            target = geometry.compose(robot, geometry.invert(odom))
-        step = geometry.relative(current, target) * cfg.refine_rate
-        self._set_session_pose(self._sid, geometry.compose(current, step))
+        cands, w, views = self._candidates(odom, z)
+        window = self._pool(odom, cands, w, cfg.rejoin_window) if rejoin else None
+        found = map_consensus.rejoin_cluster(window, current, cfg) if rejoin else None
+        if found is not None:
+            return self._rejoin(found.pose)
+        target = map_consensus.refine_target(odom, cands, w, views, current, cfg) \
+            if refine else None
+        if target is not None:
+            step = geometry.relative(current, target) * cfg.refine_rate
+            self._set_session_pose(self._sid, geometry.compose(current, step))
+            self._save_session(self._sid)
+            self._stats['refinements'] += 1
+
+    def _pool(self, odom: np.ndarray, cands, w, size: int) -> deque:
+        self._window.append((self._frame, float(odom[2]), cands, w))
+        while len(self._window) > size:
+            self._window.popleft()
+        return self._window
+
+    def _place(self, pose: np.ndarray):
+        # the session's origin in the map; its keyframes' proximity edges verified there
+        self._set_session_pose(self._sid, pose)
         self._save_session(self._sid)
-        self._stats['refinements'] += 1
+        self._pending = sorted(set(self._pending) | set(self.kf.of_session(self._sid)))
+        self._window.clear()
+
+    def _rejoin(self, pose: np.ndarray):
+        # the proximity edges agreed with the wrong place
+        kids = self.kf.of_session(self._sid)
+        self.graph.remove_edges(kids, 'proximity')
+        self.store.queue_sql("DELETE FROM edges WHERE kind = 'proximity' AND (a = ? OR b = ?)",
+                             [(k, k) for k in kids])
+        self._place(pose)
+        self._stats['rejoins'] += 1
 
     def add_proximity_edges(self) -> int:
         """Verify the pending keyframes against their latent neighbours; edges added."""
@@ -324,22 +336,10 @@ class LatentMap:
             idx = self.kf.retrieve(z, cfg.localise_k)
             if len(idx) == 0:
                 return None
-            zb = np.broadcast_to(z, (len(idx), z.size))
-            rel, w, ok, sigma = self._ask(self.kf.lat[idx], zb)
-            cands = geometry.compose(self.kf.mapp[idx[ok]], rel).reshape(-1, 3)
-            found = map_consensus.cluster(cands, w, cfg.localise_tolerance_m,
-                                          cfg.localise_tolerance_rad)
-            if found is None or found.inliers.sum() < cfg.localise_min_support:
-                return None
-            sig = sigma[ok][found.inliers]
-            std = np.sqrt(found.std ** 2 + np.mean(sig ** 2, axis=0) / found.inliers.sum())
-            pose = found.pose.copy()
-            if cfg.fix_lateral_sigma_scale > 1.0:
-                pose[:2] = map_consensus.along_view_mean(
-                    cands[found.inliers, :2], self.kf.mapp[idx[ok][found.inliers], 2],
-                    sig[:, :2], cfg.fix_lateral_sigma_scale)
-            ids = tuple(int(v) for v in self.kf.ids[idx[ok][found.inliers]])
-            return Fix(pose, std, ids, int(found.inliers.sum()))
+            rel, w, ok, sigma = self._ask(self.kf.lat[idx], np.broadcast_to(z, (len(idx), z.size)))
+            views = self.kf.mapp[idx[ok]]
+            return map_consensus.goal_fix(geometry.compose(views, rel).reshape(-1, 3), w,
+                                          views[:, 2], sigma[ok], self.kf.ids[idx[ok]], cfg)
 
     def route(self, start_pose_map, goal: Fix, latent=None) -> list[np.ndarray]:
         """Waypoints (map poses) along the graph from the robot to goal; [] when unreachable.

@@ -67,6 +67,12 @@ class MapConfig:
     join_ambiguity: float = param(0.5, lo=0.0, hi=1.0,
                                   help='no join while a cluster elsewhere holds more than this '
                                        'share of the best cluster support; 1: off')
+    # 100 two-room sessions exploring (scripts/eval_map_localisation.py --drive-steps 150),
+    # sessions > 0.5 m off after 150 steps: seed 4242 12 -> 3, seed 1000 8 -> 7
+    rejoin: bool = param(True, help='move a joined session where its later views agree by the '
+                                    'join rules (its join was fooled by a look-alike place)')
+    rejoin_window: int = param(40, lo=1, hi=1000,
+                               help='attempts (every join_every frames) pooled for that')
     join_tolerance_m: float = param(0.2, lo=0.001, hi=10.0,
                                     help='consensus cluster half width in x and y')
     join_tolerance_rad: float = param(0.15, lo=0.001, hi=math.pi,

@@ -17,7 +17,9 @@ relpose is wrong for views that do not overlap, and its sigma cannot be trusted 
 wrong candidate lands anywhere, right ones agree. So the estimate is the weighted mean of the
 largest set of candidates within (tol_m, tol_m, tol_rad) of one of them. A session joins the
 map at such a cluster only when no cluster elsewhere nearly matches it (join_cluster: a
-look-alike place).
+look-alike place). A joined session is moved by the same rules when its later views agree on
+another place (rejoin_cluster: the join was fooled), else nudged towards its inliers
+(refine_target).
 """
 
 from typing import NamedTuple
@@ -25,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from world_model import geometry
+from world_model.memory.map_keyframes import Fix
 
 
 class Cluster(NamedTuple):
@@ -130,3 +133,47 @@ def join_cluster(window, cfg) -> Cluster | None:
             cfg.join_tolerance_rad) > cfg.join_ambiguity * found.inliers.sum():
         return None  # another place explains the views nearly as well: look further
     return found
+
+
+def rejoin_cluster(window, current, cfg) -> Cluster | None:
+    """Where a joined session at current (3,) belongs instead, or None: the window's
+    candidates (as join_cluster's) agree by the join's rules on a pose away from current."""
+    found = join_cluster(window, cfg)
+    far = RUNNER_UP_EXCLUSION
+    if found is None or within(found.pose[None], current, far * cfg.join_tolerance_m,
+                               far * cfg.join_tolerance_rad)[0]:
+        return None
+    return found
+
+
+def refine_target(odom, candidates, weights, views, current, cfg) -> np.ndarray | None:
+    """Where a joined session's origin should be, from one frame's candidates [M, 3] near its
+    pose current (3,); None with fewer than two. views: (robot map poses, keyframe map poses,
+    head sigmas) of the candidates; odom (3,): the frame's odometry pose; cfg: MapConfig."""
+    here, keyframes, sigma = views
+    inl = within(candidates, current, cfg.refine_tolerance_m, cfg.refine_tolerance_rad)
+    if inl.sum() < 2:
+        return None
+    target = weighted_mean(candidates[inl], weights[inl])
+    if cfg.fix_lateral_sigma_scale > 1.0:  # the robot placed as a goal fix is (localise)
+        robot = geometry.compose(target, odom)
+        robot[:2] = along_view_mean(here[inl, :2], keyframes[inl, 2], sigma[inl, :2],
+                                    cfg.fix_lateral_sigma_scale)
+        target = geometry.compose(robot, geometry.invert(odom))
+    return target
+
+
+def goal_fix(candidates, weights, view_yaws, sigma, ids, cfg) -> Fix | None:
+    """Where a goal view is (a Fix), from its candidates [M, 3] through keyframes ids [M] seen
+    at view_yaws [M] (head sigmas [M, 3]); None without a cluster of localise_min_support."""
+    found = cluster(candidates, weights, cfg.localise_tolerance_m, cfg.localise_tolerance_rad)
+    if found is None or found.inliers.sum() < cfg.localise_min_support:
+        return None
+    inl = found.inliers
+    sig = np.asarray(sigma)[inl]
+    std = np.sqrt(found.std ** 2 + np.mean(sig ** 2, axis=0) / inl.sum())
+    pose = found.pose.copy()
+    if cfg.fix_lateral_sigma_scale > 1.0:
+        pose[:2] = along_view_mean(np.asarray(candidates)[inl, :2], np.asarray(view_yaws)[inl],
+                                   sig[:, :2], cfg.fix_lateral_sigma_scale)
+    return Fix(pose, std, tuple(int(v) for v in np.asarray(ids)[inl]), int(inl.sum()))

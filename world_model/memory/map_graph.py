@@ -113,6 +113,17 @@ class MapGraph:
                     bridges.append(edge)
         return removed, bridges
 
+    def remove_edges(self, nodes, kind: str) -> list[Edge]:
+        """Drop the edges of one kind that touch any of nodes; the removed edges."""
+        keys = {key for node in nodes for key in self._of.get(node, ()) if key[2] == kind}
+        removed = [self.edges.pop(key) for key in keys]
+        touched = {node for e in removed for node in (e.a, e.b)}
+        for node in touched:
+            self._of[node] -= keys
+        for node in touched:
+            self._relink(node)
+        return removed
+
     def _relink(self, node: int):
         # node's cheapest lengths to its neighbours, from its remaining edges
         nbrs = self.adj.setdefault(node, {})

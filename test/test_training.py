@@ -262,3 +262,31 @@ def test_the_relpose_nll_wraps_the_yaw_residual_and_rewards_honest_sigma():
     off = torch.tensor([[1.0, 0.0, 0.0]])  # 1 m wrong: a large sigma costs less than a small
     assert relpose_nll((off, torch.zeros(1, 3)), torch.zeros(1, 3)) < relpose_nll(
         (off, torch.full((1, 3), -3.0)), torch.zeros(1, 3))
+
+
+def test_encoder_relpose_pairs_stay_in_one_episode_and_train_the_encoder(tmp_path):
+    eps = sim_episodes(n=3, steps=20)
+    frames = frame_arrays(eps, 32)
+    episode = frames.episode_of()
+    cfg = TrainConfig(**{**TINY_TRAIN, 'encoder_relpose_pairs': 6})
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(**TINY_MODEL))
+    trainer = Trainer(model, cfg, frames, None, tmp_path, log=lambda msg: None)
+    pairs = trainer._epoch_pairs(4)
+    assert pairs.shape == (2, 4, 6)
+    assert (episode[pairs[0]] == episode[pairs[1]]).all()  # odometry compares within one
+    np.testing.assert_array_equal(pairs, trainer._epoch_pairs(4))  # seeded: a resume redraws it
+    trainer.epoch = 1
+    assert not np.array_equal(pairs, trainer._epoch_pairs(4))  # ... and new each epoch
+    # the pair loss reaches the encoder (the JEPA terms off, so only the probes could)
+    cfg.teacher_forcing_weight = cfg.rollout_weight = cfg.sigreg_weight = 0.0
+    windows = frames.windows(np.array([0, 20]), 3)
+    for batch, reaches in ((windows, False), ({**windows, **frames.pairs(*pairs[:, 0])}, True)):
+        model.zero_grad(set_to_none=True)
+        loss, stats = trainer.objective(batch, 0)
+        loss.backward()
+        assert ('pair_relpose_loss' in stats) == reaches
+        grad = model.encoder.head[1].weight.grad
+        assert (grad is not None and float(grad.abs().sum()) > 0) == reaches
+    off = Trainer(model, TrainConfig(**TINY_TRAIN), frames, None, tmp_path, log=lambda m: None)
+    assert off._epoch_pairs(4) is None

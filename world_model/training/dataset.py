@@ -95,6 +95,13 @@ class FrameArrays:
             'collision': torch.from_numpy(self.collision[idx]),
         }
 
+    def pairs(self, a: np.ndarray, b: np.ndarray) -> dict:
+        """Tensors of frame pairs (a [M], b [M] frame indices): images [M, 2, ...], odometry
+        poses [M, 2, 3]."""
+        idx = np.stack([np.asarray(a, np.int64), np.asarray(b, np.int64)], axis=1)
+        return {'pair_images': torch.from_numpy(self.images[idx]),
+                'pair_poses': torch.from_numpy(self.odom_pose[idx])}
+
     def window_starts(self, length: int, stride: int = 1) -> np.ndarray:
         """Every `stride`-th start of a full window inside one episode."""
         out = [np.arange(s, e - length + 1, stride) for s, e in zip(self.starts, self.ends)]

@@ -174,6 +174,10 @@ class JEPAObjective(nn.Module):
         probe = self._probe_losses(z.detach(), rolled.detach(), batch, stats)
         loss = (cfg.teacher_forcing_weight * tf_loss + cfg.rollout_weight * rollout_loss + reg
                 + cfg.probe_weight * probe)
+        if 'pair_images' in batch:  # the encoder learns where a view is seen from, too
+            pair = self._pair_relpose_loss(batch['pair_images'], batch['pair_poses'])
+            loss = loss + cfg.encoder_relpose_weight * pair
+            stats['pair_relpose_loss'] = pair.detach()
         # the one-step error against copying the last latent: < 1 once the predictor learns,
         # whatever the scale of the latents (the raw terms are not comparable)
         with torch.no_grad():
@@ -204,6 +208,15 @@ class JEPAObjective(nn.Module):
         stats.update(relpose_loss=relpose.detach(), collision_loss=collision.detach(),
                      delta_loss=(0.5 * (encoded + predicted)).detach())
         return relpose + collision + 0.5 * (encoded + predicted)
+
+    def _pair_relpose_loss(self, images: torch.Tensor, poses: torch.Tensor) -> torch.Tensor:
+        """The head on frame pairs [M, 2, ...] of one episode each, both ways, with the
+        gradient reaching the encoder."""
+        z = self.model.encoder(images.flatten(0, 1)).view(images.shape[0], 2, -1)
+        z_a, z_b = torch.cat([z[:, 0], z[:, 1]]), torch.cat([z[:, 1], z[:, 0]])
+        p_a = torch.cat([poses[:, 0], poses[:, 1]]).double()
+        p_b = torch.cat([poses[:, 1], poses[:, 0]]).double()
+        return relpose_nll(self.model.relpose_head(z_a, z_b), torch_relative(p_a, p_b).float())
 
     def _relpose_loss(self, z: torch.Tensor, poses: torch.Tensor) -> torch.Tensor:
         """The head on pairs inside each window: its first frame with every other, both ways

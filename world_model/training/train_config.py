@@ -60,6 +60,14 @@ class TrainConfig:
                                 help='EMA target encoder momentum (ema only)')
     probe_weight: float = param(1.0, lo=0.0, hi=100.0,
                                 help='weight of the probe losses (probes see detached latents)')
+    encoder_relpose_pairs: int = param(0, lo=0, hi=4096,
+                                       help='frame pairs of one episode per step (drawn as the '
+                                            'probe refit draws them: mostly near, sideways '
+                                            'oversampled) whose relative-pose loss also trains '
+                                            'the encoder; 0: the head alone, on detached '
+                                            'latents. Measured at 64: no better (BENCHMARKS)')
+    encoder_relpose_weight: float = param(1.0, lo=0.0, hi=100.0,
+                                          help='weight of that loss (encoder_relpose_pairs)')
     probe_refit_epochs: int = param(30, lo=0, hi=1000,
                                     help='after the last epoch, refit the probes this many '
                                          'epochs on the frozen latents (0 = off)')

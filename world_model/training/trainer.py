@@ -39,6 +39,7 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
 from world_model.config import from_dict, to_dict
+from world_model.data.relpose_pairs import sample_training_pairs
 from world_model.models.jepa import CHECKPOINT_FILE, JEPAWorldModel, save_model
 from world_model.training.collapse import CollapseError, raise_if_collapsed
 from world_model.training.dataset import FrameArrays, WindowDataset
@@ -219,13 +220,16 @@ class Trainer:
         warmup = min(cfg.warmup_steps, total_steps // WARMUP_FRACTION)
         order = list(self.sampler)
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        pairs = self._epoch_pairs(len(batches))
         sums, count = collections.defaultdict(float), 0
         bar = tqdm(batches, desc=f'epoch {self.epoch + 1}/{epochs}', unit='step',
                    disable=not self.ctx.is_main, leave=False, dynamic_ncols=True)
-        for indices in bar:
+        for number, indices in enumerate(bar):
             starts = np.array([self.dataset[i] for i in indices])
-            batch = {k: v.to(self.device, non_blocking=True)
-                     for k, v in self.train.windows(starts, self.window).items()}
+            batch = self.train.windows(starts, self.window)
+            if pairs is not None:
+                batch.update(self.train.pairs(*pairs[:, number]))
+            batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
             lr = cfg.lr * cosine_lr(self.step, total_steps, warmup, cfg.min_lr_ratio)
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
@@ -246,6 +250,23 @@ class Trainer:
             bar.set_postfix(loss=f'{loss.item():.4f}')
         bar.close()
         return self.ctx.mean({k: v / max(1, count) for k, v in sums.items()})
+
+    def _epoch_pairs(self, steps: int) -> np.ndarray | None:
+        """[2, steps, encoder_relpose_pairs] frame indices (a, b) of this epoch's pairs, seeded
+        by (seed, epoch, rank) so that a resumed run draws the same; None when off."""
+        count = self.cfg.encoder_relpose_pairs
+        if count == 0:
+            return None
+        rng = np.random.default_rng([self.cfg.seed, self.epoch, self.ctx.rank, 31])
+        frames = self.train
+        a, b, _ = sample_training_pairs(frames.odom_pose.astype(np.float64), frames.starts,
+                                        frames.ends, steps * count, rng,
+                                        self.cfg.relpose_sideways_boost)
+        if len(a) == 0:
+            return None
+        order = rng.permutation(len(a))  # the boosted draw comes sorted by frame
+        return np.resize(np.stack([a[order], b[order]]), (2, steps * count)).reshape(
+            2, steps, count)
 
     def _terms(self, stats: dict) -> str:
         """Each loss term relative to its epoch-1 value, so terms of any scale compare."""

@@ -96,6 +96,23 @@ def test_a_stamp_gap_an_odometry_jump_or_a_time_reset_restarts_the_history():
     assert robot.frame(dt_ns=-PERIOD_NS).surprise is None
 
 
+def test_a_reset_near_the_start_is_a_jump_and_driving_as_the_twist_says_is_not():
+    pipeline, robot, _ = pipeline_and_robot()
+    for _ in range(5):  # 0.3 m/s for 0.1 s per frame, a whole second of frames late too
+        assert robot.frame().odom_jump is None
+    assert robot.frame(dt_ns=10 * PERIOD_NS).odom_jump is None
+    # the episode ends standing 0.45 m from where its odometry started, then a reset puts
+    # its odometry back at the origin (0.5 m, the limit before it was twist-aware, missed it)
+    assert robot.frame(twist=STAND).odom_jump is None
+    np.testing.assert_allclose(robot.odom(), [0.45, 0.0, 0.0], atol=1e-9)
+    robot.odom_from_world = invert(robot.world)
+    reset = robot.frame(twist=STAND)
+    assert reset.odom_jump is not None and reset.surprise is None
+    # a turn on the spot as fast as the twist says is not one either
+    turning = np.array([0.0, 1.5], np.float32)
+    assert all(robot.frame(twist=turning).odom_jump is None for _ in range(4))
+
+
 def test_surprise_compares_with_the_prediction_made_one_control_period_earlier():
     pipeline, robot, model = pipeline_and_robot()
     third = PERIOD_NS // 3  # a 30 Hz camera: the frame one period back is three frames back

@@ -76,6 +76,13 @@ def test_an_odometry_teleport_is_a_jump_and_driving_is_not():
     # a turn across +-pi is small, a half turn in one frame is not
     assert not odometry_jumped([0.0, 0.0, 3.1], [0.0, 0.0, -3.1], 0.5, 1.0)
     assert odometry_jumped([0.0, 0.0, 0.0], [0.0, 0.0, 1.5], 0.5, 1.0)
+    # the limits are the slack beyond what the twist explains over the frame gap
+    fast = compose(previous, [0.6, 0.0, 0.0])
+    assert not odometry_jumped(previous, fast, 0.1, 0.3, explained=(0.55, 0.0))
+    assert odometry_jumped(previous, fast, 0.1, 0.3, explained=(0.45, 0.0))
+    spun = compose(previous, [0.0, 0.0, 0.8])
+    assert not odometry_jumped(previous, spun, 0.1, 0.3, explained=(0.0, 0.6))
+    assert odometry_jumped(previous, spun, 0.1, 0.3, explained=(0.0, 0.4))
     # 0 disables each test
     assert not odometry_jumped([0.0, 0.0, 0.0], [5.0, 0.0, 3.0], 0.0, 0.0)
     assert odometry_jumped([0.0, 0.0, 0.0], [5.0, 0.0, 0.0], 0.5, 0.0)

@@ -74,16 +74,18 @@ class LatentTimeline:
         return np.stack(rows[::-1])
 
 
-def odometry_jumped(previous_pose, pose, max_translation_m: float,
-                    max_rotation_rad: float) -> bool:
-    """Whether odometry moved more between two consecutive frames than a robot can.
+def odometry_jumped(previous_pose, pose, max_translation_m: float, max_rotation_rad: float,
+                    explained=(0.0, 0.0)) -> bool:
+    """Whether odometry moved more between two consecutive frames than its twist explains.
 
-    A simulator reset, a relocalised odometry source or a bag that loops teleports the robot
-    without a gap in the stamps; the frames before the jump are another trajectory, so the
-    predictor history (and the surprise measured against it) must restart. A limit of 0
-    disables that test.
+    A simulator reset, a robot base restarting its odometry, a relocalised odometry source or
+    a bag that loops teleports the robot without a gap in the stamps; the frames before the
+    jump are another trajectory, so the predictor history (and the surprise measured against
+    it) must restart. explained: the (translation, rotation) the twist accounts for over the
+    frame gap; the limits are the slack beyond it. A limit of 0 disables that test.
     """
     delta = geometry.relative(previous_pose, pose)
-    moved, turned = float(np.hypot(delta[0], delta[1])), abs(float(delta[2]))
+    moved = float(np.hypot(delta[0], delta[1])) - float(explained[0])
+    turned = abs(float(delta[2])) - float(explained[1])
     return bool((max_translation_m > 0 and moved > max_translation_m)
                 or (max_rotation_rad > 0 and turned > max_rotation_rad))

@@ -63,6 +63,24 @@ def test_goal_errors_map_the_estimate_by_the_true_start_pose(odom_start):
     assert [row[0] for row in trace] == [1, 3]
 
 
+def test_the_waypoint_trace_keeps_each_changed_chain_in_the_world_frame():
+    record = EpisodeRecord(EpisodeSpec(0, 1, START, GOAL), 'agent')
+    for step in range(4):
+        record.add_true_pose(step, START)
+        record.add_odometry(step, (0.0, 0.0, 0.0))
+    door, goal = (0.0, 0.0, 0.0), GOAL
+    chain = [odom_of(door), odom_of(goal)]
+    record.set_waypoints(chain, 1)
+    record.set_waypoints(np.array(chain) + 0.001, 2)  # republished, the same chain
+    record.set_waypoints(chain[1:], 3)  # the door passed
+    record.set_waypoints([], None)  # unstamped: kept as the last chain, not traced
+    record.finish(1.0)
+    trace = record.summary()['waypoint_trace']
+    assert [row[0] for row in trace] == [1, 3]
+    np.testing.assert_allclose(trace[0][1], [door, goal], atol=2e-3)
+    np.testing.assert_allclose(trace[1][1], [goal], atol=1e-3)
+
+
 def test_summary_counts_episodes_without_an_estimate_and_goal_unknown_frames():
     records = [record_with([(2, odom_of((1.0, -0.5 + d, 0.0)))]) for d in (0.1, 0.2, 0.4)]
     records.append(record_with([], states=[GOAL_UNKNOWN] * 3 + ['planning']))

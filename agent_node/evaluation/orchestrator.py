@@ -297,7 +297,8 @@ class EpisodeOrchestrator:
 
     def _on_waypoints(self, msg):
         if self._this_episode(msg.header.stamp):
-            self._record.set_waypoints([pose_of(p.pose) for p in msg.poses])
+            self._record.set_waypoints([pose_of(p.pose) for p in msg.poses],
+                                       self.step_of(msg.header.stamp))
 
     def _on_status(self, msg):
         self.planner_state = msg.data

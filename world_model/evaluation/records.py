@@ -64,6 +64,8 @@ class EpisodeRecord:
     goal_unknown_frames: int = 0  # steps with planner/status 'goal_unknown'
     planner_states: list = dataclasses.field(default_factory=list)  # [step, state] on change
     goal_trace: list = dataclasses.field(default_factory=list)  # [step, x, y, yaw] world frame
+    # [step, [[x, y, yaw], ...]] world frame, each time the waypoint chain changed
+    waypoint_trace: list = dataclasses.field(default_factory=list)
     map_keyframes: np.ndarray | None = None  # [N, 2] world frame, last map_markers received
     map_edges: np.ndarray | None = None  # [M, 2, 2] world frame
     waypoints: np.ndarray | None = None  # [P, 3] world frame, last waypoints received
@@ -77,6 +79,7 @@ class EpisodeRecord:
     _odom_estimates: list = dataclasses.field(default_factory=list, repr=False)
     _odom_map: tuple | None = dataclasses.field(default=None, repr=False)
     _odom_waypoints: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    _odom_chains: list = dataclasses.field(default_factory=list, repr=False)
 
     # -- recording (the orchestrator's API) ---------------------------------------------------
     def add_true_pose(self, step: int, pose) -> bool:
@@ -131,9 +134,15 @@ class EpisodeRecord:
         self._odom_map = (np.asarray(odom_keyframes, dtype=float).reshape(-1, 2),
                           np.asarray(odom_edges, dtype=float).reshape(-1, 2, 2))
 
-    def set_waypoints(self, odom_poses):
-        """The latest waypoint chain [P, 3] to the goal (odometry frame)."""
-        self._odom_waypoints = np.asarray(odom_poses, dtype=float).reshape(-1, 3)
+    def set_waypoints(self, odom_poses, step: int | None = None):
+        """The latest waypoint chain [P, 3] to the goal (odometry frame), as of step."""
+        chain = np.asarray(odom_poses, dtype=float).reshape(-1, 3)
+        last = self._odom_waypoints
+        changed = last is None or last.shape != chain.shape or (
+            len(chain) and np.abs(last - chain).max() > 0.01)
+        if step is not None and changed:
+            self._odom_chains.append((step, chain))
+        self._odom_waypoints = chain
 
     def add_frame(self, step: int, rgb: np.ndarray):
         self.frames[step] = rgb
@@ -191,6 +200,11 @@ class EpisodeRecord:
                 self.map_edges = ends[:, :2].reshape(-1, 2, 2)
         if self._odom_waypoints is not None:
             self.waypoints = self.world_from_reset_odom(self._odom_waypoints)
+        for step, chain in self._odom_chains:
+            world = self.world_from_reset_odom(chain) if len(chain) else chain
+            if world is not None:
+                self.waypoint_trace.append([step, np.round(world, 3).tolist()])
+        self._odom_chains = []
 
     # -- reading ------------------------------------------------------------------------------
     def world_from_odom(self, step: int, poses) -> np.ndarray | None:
@@ -238,6 +252,7 @@ class EpisodeRecord:
             'goal_unknown_frames': self.goal_unknown_frames,
             'planner_states': self.planner_states,
             'goal_trace': self.goal_trace,
+            'waypoint_trace': self.waypoint_trace,
             'retries': self.retries,
             'infrastructure_errors': list(self.infrastructure_errors),
             'trajectory': np.round(self.poses(), 3).tolist(),

@@ -159,7 +159,9 @@ class PlannerNode(Node):
 
     # -- inputs: each one goes to the decider, whose decision is carried out -----------------
     def _on_odom(self, msg: Odometry):
-        self._carry_out(self.decider.on_odom(pose_of(msg.pose.pose)))
+        stamp = msg.header.stamp  # the robot's time: stalls and settling are timed on it
+        self._carry_out(self.decider.on_odom(pose_of(msg.pose.pose),
+                                             stamp.sec + stamp.nanosec * 1e-9))
 
     def _on_goal(self, msg: PoseStamped):
         self._carry_out(self.decider.on_goal(pose_of(msg.pose), msg.header.frame_id, EXPLICIT))

@@ -231,6 +231,39 @@ def test_a_stall_backs_off_then_plans_again_from_rest(decider, clock):
     assert decider.recovery.count == 1
 
 
+def test_stalls_and_settling_are_timed_on_the_odometry_stamps(clock):
+    # a lockstep simulator: 0.1 s of robot time per odometry message, 0.03 s of steady time
+    decider = PlannerDecider(PlannerConfig(), DecisionConfig(goal_settle_s=0.5), clock=clock)
+    stamp = 100.0
+    decider.on_odom((0.0, 0.0, 0.0), stamp)
+    decider.on_goal((2.0, 0.0, 0.0), 'odom', EXPLICIT)
+    decider.on_futures('odom')
+    decider.cycle_planned((0.3, 0.0))
+    states = []
+    for _ in range(12):  # against a wall for 1.2 s of robot time, 0.36 s of steady time
+        clock.now, stamp = clock.now + 0.03, stamp + 0.1
+        decider.on_futures('odom')
+        states.append(decider.on_odom((0.0, 0.0, 0.0), stamp).state)
+    assert states[-1] == RECOVERING and PLANNING in states[:9]
+    backing = []
+    for _ in range(11):  # backing off for 1 s of robot time (0.33 s steady)
+        clock.now, stamp = clock.now + 0.03, stamp + 0.1
+        decider.on_futures('odom')
+        backing.append(decider.on_odom((-0.01, 0.0, 0.0), stamp).state)
+    assert backing[:9] == [RECOVERING] * 9 and backing[-1] == PLANNING
+    # at the goal: reached after goal_settle_s of stamps
+    decider.on_goal((0.0, 0.0, 0.0), 'odom', EXPLICIT)
+    settled = []
+    for _ in range(7):
+        clock.now, stamp = clock.now + 0.03, stamp + 0.1
+        decider.on_futures('odom')
+        settled.append(decider.on_odom((0.0, 0.0, 0.0), stamp).state == GOAL_REACHED)
+    assert settled.index(True) == 5  # 0.5 s after the first pose at the goal
+    # the stamps went back (a simulator reset): the timers restart, no stale back-off
+    decider.on_goal((2.0, 0.0, 0.0), 'odom', EXPLICIT)
+    assert decider.on_odom((0.0, 0.0, 0.0), 3.0).state == PLANNING
+
+
 def test_leaving_recovery_for_a_watchdog_state_stops_the_robot(decider, clock):
     planning(decider)
     decider.cycle_planned((0.3, 0.0))

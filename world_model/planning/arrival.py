@@ -52,7 +52,7 @@ class Arrival:
         self.xy_reached = False  # the position part of the goal check, with hysteresis
         self.phase = None  # TURN or LINE during a final approach
         self.window = deque()  # (t, distance to the goal) over the last approach_stall_s
-        self.held_since = None  # steady time position and heading came within tolerance
+        self.held_since = None  # robot time position and heading came within tolerance
 
     @property
     def steering(self) -> bool:
@@ -70,8 +70,13 @@ class Arrival:
         """A new goal, a cancel, or a dropped estimate."""
         self.__init__()
 
+    def restart_timers(self):
+        """The robot's clock went back: the stall window and the settle start afresh."""
+        self.window.clear()
+        self.held_since = None
+
     def update(self, now: float, pose, goal, planner_config, config) -> bool:
-        """Judge the goal on one pose at steady time now; True: arrived (position and heading).
+        """Judge the goal on one pose at robot time now; True: arrived (position and heading).
 
         planner_config: PlannerConfig (goal tolerances); config: DecisionConfig (the approach).
         """

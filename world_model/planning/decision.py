@@ -17,7 +17,10 @@ The planner node feeds every input to a `PlannerDecider` (odometry, goals, surpr
 cancel, watchdog ticks) and carries out the `Decision` it gets back: publish a zero command,
 restart the MPC from rest, run a planning cycle, log, publish the status. Freshness is judged
 on an injectable steady clock (a callable returning seconds), so the rules are testable without
-DDS or real time:
+DDS or real time. The robot's behaviour (a stall, the back-off, the final approach's stall,
+the settle at the goal) is timed on the odometry stamps instead: the ROS clock, simulated under
+use_sim_time, so a simulator running faster than real time (lockstep) stalls and settles in the
+robot's own seconds, as Nav2's progress checker does on the node clock:
 
 - goals: an explicit planner/goal_pose outranks the world model's goal_pose_estimate until it is
   reached; an estimate within goal_hold_radius of a goal just reached is the same goal (hold);
@@ -117,6 +120,7 @@ class PlannerDecider:
         self.arrival = Arrival()  # the goal check and the final approach
         self.odom_pose = None
         self.odom_time = None  # steady-clock arrival times
+        self.robot_time = None  # the last odometry stamp [s] (steady time when unstamped)
         self.futures_time = None
         self.surprised = False
         self.calm_messages = 0
@@ -143,7 +147,7 @@ class PlannerDecider:
             state = FUTURES_STALE
         elif self.surprised:
             state = SURPRISED
-        elif self.recovery.active(now):
+        elif self.recovery.active(self.robot_time):
             state = RECOVERING
         elif self.goal is None:
             state = GOAL_UNKNOWN
@@ -175,14 +179,20 @@ class PlannerDecider:
         return self.decide()
 
     # -- inputs ---------------------------------------------------------------------------------
-    def on_odom(self, pose) -> Decision:
+    def on_odom(self, pose, stamp_s: float | None = None) -> Decision:
+        """Odometry pose (x, y, yaw) stamped stamp_s [s] (None or 0: unstamped, steady time)."""
         pose = np.asarray(pose, dtype=np.float64)
         if not np.isfinite(pose).all():
             return self._ignore('odom', 'ignoring odometry with a non-finite pose')
         self.odom_pose, self.odom_time = pose, self.clock()
+        robot_time = float(stamp_s) if stamp_s and math.isfinite(stamp_s) else self.odom_time
+        if self.robot_time is not None and robot_time < self.robot_time:
+            self.recovery.end()  # the stamps went back (a reset, a bag loop): timers restart
+            self.arrival.restart_timers()
+        self.robot_time = robot_time
         notes = []
         if self.state in DRIVING_STATES and \
-                self.recovery.observe(self.odom_time, pose, self.command_v, self.config):
+                self.recovery.observe(robot_time, pose, self.command_v, self.config):
             notes.append(('warning', f'stalled: no progress for {self.config.stall_time_s:g} s '
                                      f'of driving; backing off for '
                                      f'{self.config.recovery_time_s:g} s'))
@@ -351,8 +361,8 @@ class PlannerDecider:
 
     def _arrived(self) -> bool:
         """The goal check on the current odometry (updates the arrival state)."""
-        return self.arrival.update(self.clock(), self.odom_pose, self.goal, self.planner_config,
-                                   self.config)
+        return self.arrival.update(self.robot_time, self.odom_pose, self.goal,
+                                   self.planner_config, self.config)
 
     def age(self, stamp) -> str:
         """Seconds since a steady-clock arrival time, for diagnostics."""

@@ -61,11 +61,11 @@ class DecisionConfig:
     recovery: bool = param(True, help='back off when driving makes no progress (a stall)')
     stall_time_s: float = param(1.0, lo=0.1, hi=60.0,
                                 help='a stall: every command of this long asked for translation '
-                                     '... [s, steady clock]')
+                                     '... [s, odometry stamps]')
     stall_distance_m: float = param(0.03, lo=0.001, hi=10.0,
                                     help='... and the odometry moved less than this [m]')
     recovery_time_s: float = param(1.0, lo=0.1, hi=60.0,
-                                   help='back off for this long [s, steady clock] ...')
+                                   help='back off for this long [s, odometry stamps] ...')
     recovery_speed: float = param(0.1, lo=0.0, hi=5.0,
                                   help='... reversing at this speed [m/s] ...')
     recovery_turn: float = param(0.8, lo=0.0, hi=10.0,
@@ -80,7 +80,7 @@ class DecisionConfig:
                                     help='... once the robot is no closer to the goal than '
                                          'this long ago ...')
     approach_progress_m: float = param(0.02, lo=0.001, hi=10.0,
-                                       help='... by this much [s, steady clock; m]')
+                                       help='... by this much [s, odometry stamps; m]')
     # Homing is sharp only close to the goal view's heading: 0.3 m ahead of a goal, 0.3 rad off
     # its heading, it placed the goal 0.27 m off; facing its heading, 0.02-0.16 m (one demo goal).
     approach_yaw_tolerance: float = param(0.1, lo=0.01, hi=math.pi,
@@ -91,7 +91,7 @@ class DecisionConfig:
     goal_settle_s: float = param(1.0, lo=0.0, hi=60.0,
                                  help='goal reached once position and heading stayed within '
                                       'tolerance this long: a goal estimate from the goal '
-                                      'heading may still move it [s, steady clock]')
+                                      'heading may still move it [s, odometry stamps]')
     turn_rate: float = param(0.8, lo=0.01, hi=20.0,
                              help='at the goal position and in a final approach, turn on the '
                                   'spot toward the goal heading at up to this rate [rad/s]')

@@ -36,7 +36,7 @@ class StallDetector:
 
     def update(self, t: float, pose, commanded_v: float, time_s: float,
                distance_m: float) -> bool:
-        """One odometry pose at steady time t under the last command's v; True: stalled."""
+        """One odometry pose at robot time t (its stamp) under the last v; True: stalled."""
         if abs(commanded_v) < self.min_speed:
             self.samples.clear()  # turning on the spot or standing is not a stall
             return False
@@ -53,7 +53,7 @@ class Recovery:
 
     def __init__(self):
         self.detector = StallDetector()
-        self.until = None  # steady time the back-off ends
+        self.until = None  # robot time the back-off ends
         self.count = 0  # back-offs so far
 
     def observe(self, t: float, pose, commanded_v: float, config) -> bool:
@@ -64,8 +64,8 @@ class Recovery:
         self.until, self.count = t + config.recovery_time_s, self.count + 1
         return True
 
-    def active(self, now: float) -> bool:
-        return self.until is not None and now < self.until
+    def active(self, now: float | None) -> bool:
+        return self.until is not None and now is not None and now < self.until
 
     def end(self):
         self.until = None

@@ -122,12 +122,18 @@ def test_a_join_fooled_by_a_look_alike_place_is_moved_to_the_true_one(tmp_path):
             assert abs(error - np.hypot(*ALIAS)) < 0.2 and stats['rejoins'] == 0
             continue
         assert error < 0.05 and stats['rejoins'] == 1
-        # the edges verified at the look-alike place went with it
-        for e in amap.graph.edges.values():
-            ends = [kf.slot[e.a], kf.slot[e.b]]
-            if e.kind == 'proximity' and sid in kf.sess[ends]:
-                expected = geometry.relative(kf.mapp[ends[0]], kf.mapp[ends[1]])
-                assert np.hypot(*(np.asarray(e.rel)[:2] - expected[:2])) < 0.2
+        # the edges verified at the look-alike place went with it, in memory and in the file
+        path = str(tmp_path / str(rejoin) / 'map.sqlite3')
+        with LatentStore(from_dict(MemoryConfig, {'path': path}), dim=128) as store:
+            reloaded = LatentMap(store, FakeRelPose(1), MapConfig())
+            for kept in (amap, reloaded):
+                kf, edges = kept.kf, list(kept.graph.edges.values())
+                mine = [e for e in edges if e.kind == 'proximity'
+                        and sid in kf.sess[[kf.slot[e.a], kf.slot[e.b]]]]
+                assert mine  # verified again at the true place
+                for e in mine:
+                    expected = geometry.relative(kf.mapp[kf.slot[e.a]], kf.mapp[kf.slot[e.b]])
+                    assert np.hypot(*(np.asarray(e.rel)[:2] - expected[:2])) < 0.2
 
 
 def test_rejoin_cluster_needs_the_join_rules_away_from_the_current_pose():

@@ -533,3 +533,27 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     decider.on_waypoints(chain, 'odom')
     assert decider.on_odom((1.0, 0.0, 0.0)).state == PLANNING
 
+
+
+def test_a_target_behind_is_turned_to_on_the_spot_first(decider):
+    decider.on_odom((0.0, 0.0, 2.0))  # the goal 1.3 rad off to the left: the MPC's
+    decider.on_goal((-1.5, -0.3, 0.0), 'odom', EXPLICIT)
+    assert decider.on_futures('odom').plan
+    decider.on_odom((0.0, 0.0, 0.0))
+    decider.on_goal((-1.5, -0.3, 0.0), 'odom', EXPLICIT)  # behind, a little to the right
+    decision = decider.on_futures('odom')
+    assert decision.state == PLANNING and decision.steer and not decision.plan
+    v, omega = decider.steer_command()
+    assert v == 0.0 and omega < 0.0  # the shorter way round: clockwise
+    # turned to within rotate_to_target_rad (1.6) but not its quarter: still turning
+    decider.on_odom((0.0, 0.0, -2.0))
+    assert decider.on_futures('odom').steer
+    # within a quarter of it: the MPC plans again
+    decider.on_odom((0.0, 0.0, -2.8))
+    decision = decider.on_futures('odom')
+    assert decision.plan and not decision.steer
+    # facing away again (1.8 rad off): turning; pi turns the rule off (a car)
+    decider.on_odom((0.0, 0.0, 1.5))
+    assert decider.on_futures('odom').steer
+    decider.config = dataclasses.replace(decider.config, rotate_to_target_rad=math.pi)
+    assert decider.on_futures('odom').plan

@@ -40,6 +40,9 @@ robot's own seconds, as Nav2's progress checker does on the node clock:
   the status leaves localised (a new odometry session makes it meaningless).
 - waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
   to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
+- a target behind: more than rotate_to_target_rad off the heading (and further than
+  approach_radius_m), the node turns on the spot toward it (steer_command()) until within a
+  quarter of that, then the MPC plans again.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
 - recovery: driving whose commands asked for translation for stall_time_s while the odometry
@@ -131,6 +134,7 @@ class PlannerDecider:
         self.waypoints, self.waypoints_time = None, None  # [M, 3] odom frame
         self.recovery = Recovery()
         self.command_v = 0.0  # the last planned command's v
+        self.rotating = 0.0  # turning on the spot to a target behind: the bearing error [rad]
 
     # -- the decision step ---------------------------------------------------------------------
     def decide(self, notes=()) -> Decision:
@@ -297,7 +301,9 @@ class PlannerDecider:
         self.futures_time = self.clock()
         decision = self.decide()
         plan = decision.state in DRIVING_STATES and decision.target is not None
-        steer = plan and (self.spinning() or self.goal is not None and self.arrival.steering)
+        self._rotate_to(decision.target if plan and decision.state == PLANNING else None)
+        steer = plan and (self.spinning() or self.goal is not None and self.arrival.steering
+                          or self.rotating != 0.0)
         return dataclasses.replace(decision, plan=plan and not steer, steer=steer,
                                    recover=decision.state == RECOVERING)
 
@@ -315,11 +321,13 @@ class PlannerDecider:
         return self.recovery.command(self.config)
 
     def steer_command(self) -> tuple[float, float]:
-        """(v, omega) to publish while the arrival steers (at the goal, final approach) or the
-        robot spins to join the map."""
+        """(v, omega) to publish while the arrival steers (at the goal, final approach), the
+        robot spins to join the map, or it turns to a target behind."""
+        rate = min(self.config.turn_rate, self.planner_config.omega_max)
         if self.spinning():
-            return 0.0, math.copysign(min(self.config.turn_rate, self.planner_config.omega_max),
-                                      self.config.explore_angle_rad)
+            return 0.0, math.copysign(rate, self.config.explore_angle_rad)
+        if self.rotating != 0.0 and not self.arrival.steering:
+            return 0.0, math.copysign(rate, self.rotating)
         return self.arrival.command(self.odom_pose, self.goal, self.planner_config, self.config)
 
     # -- views ----------------------------------------------------------------------------------
@@ -353,6 +361,22 @@ class PlannerDecider:
             return self.goal
         return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m,
                              config.waypoint_corner_rad)
+
+    def _rotate_to(self, target):
+        """Start, go on with or end the turn on the spot to a target behind (hysteresis)."""
+        config, pose = self.config, self.odom_pose
+        if target is None or pose is None or self.arrival.steering or \
+                np.hypot(*(target[:2] - pose[:2])) <= config.approach_radius_m:
+            self.rotating = 0.0
+            return
+        error = geometry.wrap_angle(math.atan2(target[1] - pose[1], target[0] - pose[0])
+                                    - pose[2])
+        limit = config.rotate_to_target_rad
+        if limit < math.pi and (abs(error) > limit or
+                                self.rotating != 0.0 and abs(error) > limit / 4):
+            self.rotating = float(error)
+        else:
+            self.rotating = 0.0
 
     def goal_distance(self) -> float:
         if self.goal is None or self.odom_pose is None:

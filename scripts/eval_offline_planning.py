@@ -21,9 +21,9 @@ Isolates the model and the planner from the ROS plumbing, for cost-design questi
 Each episode: the closed-loop protocol's seeded start and goal (world_model.evaluation.episodes,
 0.75-2.5 m apart by default, as `jepa-agent closed-loop`); the goal image goes to
 world_model.online.FramePipeline (latent goal distance) and, with --goal-source truth, its pose
-is given exactly in the odometry frame (odometry starts at zero at the start pose). Image-goal
-localisation (formerly the world-frame place probe) is being replaced by a latent map; until
-then 'truth' is the only source. Success: the true
+is given exactly in the odometry frame (odometry starts at zero at the start pose). Goal images
+are placed by the latent map only in `jepa-agent closed-loop` (its mapping tour first); here
+'truth' is the only source. Success: the true
 position comes within --threshold of the goal within --budget steps (the episode does not stop
 at the estimate, unlike `jepa-agent closed-loop`).
 """

@@ -59,6 +59,7 @@ from world_model.planning.mpc import LatentMPC
 from world_model.planning.objectives import trajectory_costs
 from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.status import GOAL_UNKNOWN, RECOVERING, WATCHDOG_STATES
+from world_model.sync.stamp_sync import stamp_ns
 
 
 @dataclasses.dataclass
@@ -159,9 +160,9 @@ class PlannerNode(Node):
 
     # -- inputs: each one goes to the decider, whose decision is carried out -----------------
     def _on_odom(self, msg: Odometry):
-        stamp = msg.header.stamp  # the robot's time: stalls and settling are timed on it
+        # the stamp is the robot's time: stalls and settling are timed on it
         self._carry_out(self.decider.on_odom(pose_of(msg.pose.pose),
-                                             stamp.sec + stamp.nanosec * 1e-9))
+                                             stamp_ns(msg.header.stamp) * 1e-9))
 
     def _on_goal(self, msg: PoseStamped):
         self._carry_out(self.decider.on_goal(pose_of(msg.pose), msg.header.frame_id, EXPLICIT))

@@ -326,7 +326,7 @@ class PlannerDecider:
         rate = min(self.config.turn_rate, self.planner_config.omega_max)
         if self.spinning():
             return 0.0, math.copysign(rate, self.config.explore_angle_rad)
-        if self.rotating != 0.0 and not self.arrival.steering:
+        if self.rotating != 0.0:  # set by on_futures only while the arrival does not steer
             return 0.0, math.copysign(rate, self.rotating)
         return self.arrival.command(self.odom_pose, self.goal, self.planner_config, self.config)
 

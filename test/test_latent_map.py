@@ -459,3 +459,29 @@ def test_a_route_from_the_newest_keyframes_leads_forward_not_back_along_the_trai
         print(f'\nroute {length:.2f} m for {straight:.2f} m straight')
         # round the map's corner (its only way there) 2.7 m; back along the trail first 3.2 m
         assert length < 1.8 * straight
+
+
+@pytest.mark.parametrize('all_sessions', [False, True])
+def test_routes_keep_to_the_mapping_run_and_this_session(tmp_path, all_sessions):
+    # another session drove a shortcut through the door; its placement carries its own join
+    # error, so by default a route keeps to the mapping run's keyframes (and this session's)
+    rng = np.random.default_rng(8)
+    store, amap = _anchor_map(tmp_path, rng, waypoints=TWO_ROOMS, wall=True,
+                              map_config=MapConfig(route_all_sessions=all_sessions))
+    with store:
+        other = amap.start_session()
+        true = drive([(-1.6, 1.6), (-1.0, 1.0), (-0.2, 0.1), (0.3, -0.1), (1.0, -0.8),
+                      (1.0, -0.8)])
+        assert _feed(amap, odometry(true, SHIFT), embed(true, rng), 10**12) is not None
+        amap.start_session()
+        here = drive([(-1.6, 1.6), (-1.3, 1.3)])
+        shift = np.array([0.4, 0.2, -0.5])
+        assert _feed(amap, odometry(here, shift), embed(here, rng), 2 * 10**12) is not None
+        goal = amap.localise(embed([(1.0, -0.8, -0.8)], rng)[0])
+        assert goal is not None
+        path = np.asarray(amap.route(amap.to_map(odometry(here, shift)[-1]), goal))
+        assert len(path) > 1
+        shown = amap.display()
+        nearest = [int(np.argmin(np.hypot(*(shown.poses[:, :2] - p[:2]).T))) for p in path[:-1]]
+        used = set(shown.sessions[nearest].tolist())
+        assert (other in used) == all_sessions, used

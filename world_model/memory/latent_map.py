@@ -41,8 +41,8 @@ amap.stats()
   the anchor's heading drift is measured on its revisits and taken out (heading_drift.py).
 - Persistent: sessions, edges and joins go through the store's queue and commit; eviction
   removes a keyframe's edges and bridges its traversal neighbours. Keyframes of a version-1
-  store are session 0: kept, never joined (their origins are unknown).
-Thread-safe (one lock); relpose is called under it.
+  store are session 0: kept, never joined (their origins are unknown). Thread-safe (one lock);
+  relpose is called under it.
 """
 
 from collections import deque
@@ -327,7 +327,6 @@ class LatentMap:
             self._stats['proximity_edges_added'] += len(edges)
             return len(edges)
 
-    # ---------------------------------------------------------------- queries
     def localise(self, latent) -> Fix | None:
         """Where a view is in the map frame; None without a consensus (an unknown view)."""
         z = np.asarray(latent, np.float32).reshape(-1)
@@ -348,16 +347,17 @@ class LatentMap:
         (it just drove from there; its proximity edges are verified first) and any within
         start_near_radius_m. Failing both, those latent-near the current view (latent) within
         start_radius_m, then any within it: a view through a door is latent-near the next
-        room, so latent proximity is the last resort.
+        room, so latent proximity is the last resort. Sessions: see route_all_sessions.
         """
         cfg = self.config
         start = np.asarray(start_pose_map, np.float64).reshape(3)
         with self._lock:
             if self._pending:  # else the trail's newest keyframes lead only back along it
                 self.add_proximity_edges()
-            n = self.kf.n
-            joined = self.kf.joined[:n]
-            dist = np.hypot(*(self.kf.mapp[:n, :2] - start[:2]).T)
+            own = None if cfg.route_all_sessions or self.kf.reference is None else {
+                self._sid, self.kf.reference}  # reference None: grow_map, all sessions
+            joined = self.kf.routable(own)
+            dist = np.hypot(*(self.kf.mapp[:self.kf.n, :2] - start[:2]).T)
             slots = set(np.flatnonzero(joined & (dist <= cfg.start_near_radius_m)).tolist())
             last = self.kf.slot.get(self._last[2]) if self._last is not None else None
             if last is not None and joined[last] and dist[last] <= cfg.start_radius_m:
@@ -369,7 +369,7 @@ class LatentMap:
             if not slots:
                 slots = set(np.flatnonzero(joined & (dist <= cfg.start_radius_m)).tolist())
             sources = {int(self.kf.ids[i]): float(dist[i]) for i in slots}
-            return route_along(self.kf, self.graph, sources, goal, cfg)
+            return route_along(self.kf, self.graph, sources, goal, cfg, own)
 
     def display(self) -> MapDisplay:
         """The joined keyframes and the edges between them (RViz markers, PNGs)."""

@@ -151,6 +151,11 @@ class MapConfig:
                                   "error only) or composed along the route's edges from the "
                                   "robot ('edges': each proximity leg's error carried on); the "
                                   'goal is the composed end in both')
+    route_all_sessions: bool = param(False,
+                                     help="route through every joined session's keyframes; "
+                                          "off: only the reference session's (the mapping run) "
+                                          "and this session's, so a chain carries no other "
+                                          "session's join error (with grow_map: all)")
     waypoint_spacing_m: float = param(0.5, lo=0.01, hi=100.0,
                                       help='longest route segment after thinning')
     waypoint_tolerance_m: float = param(0.05, lo=0.0, hi=10.0,

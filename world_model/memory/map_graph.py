@@ -134,12 +134,13 @@ class MapGraph:
             nbrs[v] = min(nbrs.get(v, math.inf), e.length)
 
     def shortest(self, sources: dict[int, float], targets: dict[int, float],
-                 heuristic=None) -> list[int]:
+                 heuristic=None, allowed=None) -> list[int]:
         """A* (Dijkstra without heuristic) from sources (node -> start cost) to the target that
         minimises path + its cost; [] when no target is reachable.
 
         heuristic(node): a lower bound of the cost left (e.g. the straight-line distance to the
         goal); it must not overestimate by much, or the path found is not the shortest.
+        allowed(node): False keeps the path off that node (None: every node may be on it).
         """
         h = heuristic or (lambda node: 0.0)
         dist, prev = {}, {}
@@ -157,7 +158,7 @@ class MapGraph:
             if u in targets and d + targets[u] < best:
                 best, best_node = d + targets[u], u
             for v, w in self.adj.get(u, {}).items():
-                if v not in dist:
+                if v not in dist and (allowed is None or allowed(v)):
                     heapq.heappush(heap, (d + w + h(v), d + w, v, u))
         if best_node is None:
             return []
@@ -200,18 +201,22 @@ def _within(xy: np.ndarray, tolerance: float) -> bool:
     return bool(np.all(np.hypot(*(inner - a - t[:, None] * ab).T) <= tolerance))
 
 
-def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg) -> list[np.ndarray]:
+def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg,
+                sessions=None) -> list[np.ndarray]:
     """Waypoints (map poses, thinned) from the source keyframes (id -> start cost) to goal (a
     Fix: its keyframes are the targets); [] when unreachable. kf: MapKeyframes; cfg:
     MapConfig. The last pose is the chain composed along the path's edges: traversal legs
     from the keyframes' poses (a drive's, corrected for its heading drift), proximity legs as
     the head measured them. The others are the keyframes' map poses (route_poses 'map'), or
-    that chain's poses too ('edges'), which carry every proximity leg's error onwards."""
+    that chain's poses too ('edges'), which carry every proximity leg's error onwards.
+    sessions: the sessions whose keyframes the route may use (None: all)."""
     slot, mapp, gxy = kf.slot, kf.mapp, goal.pose[:2]
+    allowed = None if sessions is None else (lambda kid: int(kf.sess[slot[kid]]) in sessions)
+    sources = {k: c for k, c in sources.items() if allowed is None or allowed(k)}
     targets = {kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy)))
                for kid in goal.keyframe_ids if kid in slot}
     path = graph.shortest(sources, targets,
-                          lambda kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy))))
+                          lambda kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy))), allowed)
     if not path:
         return []
     poses = graph.chain(path, mapp[slot[path[0]]],

@@ -99,6 +99,13 @@ class MapKeyframes:
         self.mapp[:n][mask] = geometry.compose(map_t_session, self.odom[:n][mask])
         self.joined[:n][mask] = True
 
+    def routable(self, sessions=None) -> np.ndarray:
+        """bool [n]: joined, and of one of sessions (None: any)."""
+        ok = self.joined[:self.n].copy()
+        if sessions is not None:
+            ok &= np.isin(self.sess[:self.n], list(sessions))
+        return ok
+
     def of_session(self, sid: int) -> list[int]:
         return self.ids[:self.n][self.sess[:self.n] == sid].tolist()
 

@@ -23,7 +23,14 @@ from test_export import export_tiny, sim_episodes, tiny_config, write_sim_bag
 
 from agent_node.cli import main as cli_main
 from world_model import geometry
-from world_model.data.relpose_pairs import sample_pairs, sample_training_pairs, sideways
+from world_model.data.relpose_pairs import (
+    LOOKALIKE_FAR_M,
+    LOOKALIKE_FAR_RAD,
+    sample_lookalike_pairs,
+    sample_pairs,
+    sample_training_pairs,
+    sideways,
+)
 from world_model.export import manifest as mf
 from world_model.runtime import OnnxWorldModel
 from world_model.training import relpose_refit
@@ -78,6 +85,35 @@ def test_the_boost_keeps_sideways_pairs_more_often_with_true_labels():
     np.testing.assert_allclose(labels, geometry.relative(poses[a], poses[b]), atol=1e-5)
 
 
+def test_lookalike_pairs_are_far_apart_yet_the_nearest_in_latent_space():
+    poses, starts, ends = wandering_poses(episodes=4, steps=200, seed=8)
+    rng = np.random.default_rng(9)
+    # latents that confuse each place with its mirror image across y = 0
+    z = np.column_stack([poses[:, 0], np.abs(poses[:, 1]), np.cos(poses[:, 2]),
+                         np.abs(np.sin(poses[:, 2]))]).astype(np.float32)
+    a, b, labels = sample_lookalike_pairs(z, poses, starts, ends, 600, rng, top=1)
+    assert 500 <= len(a) <= 600
+    episode = np.searchsorted(ends, a, side='right')
+    np.testing.assert_array_equal(episode, np.searchsorted(ends, b, side='right'))
+    np.testing.assert_allclose(labels, geometry.relative(poses[a], poses[b]), atol=1e-5)
+    assert np.all((np.hypot(labels[:, 0], labels[:, 1]) >= LOOKALIKE_FAR_M)
+                  | (np.abs(labels[:, 2]) >= LOOKALIKE_FAR_RAD))
+    # b is the far frame nearest to a in latent space: nearer than any other far frame
+    for i in range(0, len(a), 50):
+        lo, hi = starts[episode[i]], ends[episode[i]]
+        rel = geometry.relative(poses[a[i]], poses[lo:hi])
+        far = (np.hypot(rel[:, 0], rel[:, 1]) >= LOOKALIKE_FAR_M) | (
+            np.abs(rel[:, 2]) >= LOOKALIKE_FAR_RAD)
+        d = np.linalg.norm(z[lo:hi] - z[a[i]], axis=1)
+        assert d[b[i] - lo] == pytest.approx(d[far].min(), abs=1e-5)
+    # far pairs drawn at random look much less alike
+    ra, rb, rl = sample_pairs(poses, starts, ends, 600, rng, near_fraction=0.0)
+    far = (np.hypot(rl[:, 0], rl[:, 1]) >= LOOKALIKE_FAR_M) | (
+        np.abs(rl[:, 2]) >= LOOKALIKE_FAR_RAD)
+    assert np.median(np.linalg.norm(z[a] - z[b], axis=1)) < 0.5 * np.median(
+        np.linalg.norm(z[ra[far]] - z[rb[far]], axis=1))
+
+
 def test_heldout_errors_score_a_perfect_and_a_blind_head():
     poses, starts, ends = wandering_poses(seed=5)
     data = Latents(np.column_stack([poses, np.zeros((len(poses), 5))]).astype(np.float32),
@@ -97,6 +133,22 @@ def test_heldout_errors_score_a_perfect_and_a_blind_head():
     assert good['sideways_shrink'] == pytest.approx(1.0, abs=1e-3)
     assert blind['sideways_shrink'] == pytest.approx(0.0, abs=1e-6)
     assert blind['sideways_error_median_m'] > 0.08  # every sideways pair is off by > 0.08 m
+    assert good['lookalike_pairs'] > 0 and good['lookalike_misleading'] == 0.0
+
+
+def test_heldout_errors_count_sure_and_wrong_lookalike_answers():
+    poses, starts, ends = wandering_poses(seed=5)
+    data = Latents(np.column_stack([poses, np.zeros((len(poses), 5))]).astype(np.float32),
+                   poses, starts, ends)
+
+    def here(za, zb):  # every view is where the other one is, and it is sure of it
+        return np.zeros((len(za), 3)), np.full((len(za), 3), 0.1)
+
+    def here_unsure(za, zb):
+        return np.zeros((len(za), 3)), np.full((len(za), 3), 1.0)
+
+    assert heldout_errors(here, data)['lookalike_misleading'] > 0.9
+    assert heldout_errors(here_unsure, data)['lookalike_misleading'] == 0.0
 
 
 def test_a_fitted_head_beats_an_untrained_one_held_out():
@@ -106,7 +158,9 @@ def test_a_fitted_head_beats_an_untrained_one_held_out():
     fit = Latents(z[:ends[5]], poses[:ends[5]], starts[:6], ends[:6])
     held = Latents(z[ends[5]:], poses[ends[5]:], starts[6:] - ends[5], ends[6:] - ends[5])
     untrained = fit_relpose_head(cfg, fit, epochs=1, sideways_boost=1.0, lr=0.0)
-    trained = fit_relpose_head(cfg, fit, epochs=10, sideways_boost=20.0)
+    trained = fit_relpose_head(cfg, fit, epochs=10, sideways_boost=20.0, lookalike_fraction=0.2,
+                               width=96)
+    assert trained.mlp[1].out_features == 96
     before = heldout_errors(torch_relpose(untrained), held)
     after = heldout_errors(torch_relpose(trained), held)
     # measured: 0.64 -> 0.27 m, sideways shrink -0.01 -> 0.47
@@ -139,6 +193,7 @@ def test_refit_replaces_only_the_relpose_graphs(model_and_bag, tmp_path, capsys)
     assert (out / 'report.json').read_text() == (model / 'report.json').read_text()
     entry = mf.load_manifest(out)['relpose_refit']
     assert entry['episodes_held_out'] == 1 and entry['epochs'] == 2
+    assert entry['width'] == tiny_config().probe_width and entry['lookalike_fraction'] == 0.0
     assert entry['parity']['relpose.onnx']['relpose']['max_abs_error'] < 1e-4
     for key in ('held_out_before', 'held_out_after'):
         assert entry[key]['pairs'] > 0
@@ -175,6 +230,9 @@ def test_bad_arguments_and_an_unrelated_out_directory_are_refused(model_and_bag,
     rc = cli_main(['refit-relpose', '--model', str(model), '--data', str(bag), '--out',
                    str(tmp_path / 'x'), '--sideways-boost', '0'])
     assert rc == 1 and '--sideways-boost must be in [1, 1000]' in capsys.readouterr().err
+    rc = cli_main(['refit-relpose', '--model', str(model), '--data', str(bag), '--out',
+                   str(tmp_path / 'x'), '--lookalike-fraction', '1'])
+    assert rc == 1 and '--lookalike-fraction must be in [0, 1)' in capsys.readouterr().err
     unrelated = tmp_path / 'notes'
     unrelated.mkdir()
     (unrelated / 'keep.txt').write_text('mine')

@@ -23,6 +23,14 @@ A differential-drive base seldom records a view beside another at the same headi
 drive sideways), so a head fitted on the plain draw learns that such a view is straight ahead
 and misses the sideways offset that homing has to take out. sample_training_pairs oversamples
 those pairs (sideways_boost).
+
+Look-alike pairs: a view far from another (another place, or the same place facing away) that
+the encoder nonetheless puts near it in latent space. Retrieval hands the head exactly such
+pairs when two places look alike, and a head fitted only on the plain draw answers them as
+confidently as true neighbours: in the two-room map the look-alike place outvoted the true one
+for about one goal image in ten (BENCHMARKS.md, 'Look-alike places'). sample_lookalike_pairs
+draws them inside one episode, with their odometry labels, so the head learns to be unsure of
+them (or to tell them apart); `jepa-agent refit-relpose --lookalike-fraction` mixes them in.
 """
 
 import math
@@ -41,6 +49,9 @@ SIDEWAYS_YAW = 0.4  # rad: a sideways pair differs by less heading than this ...
 SIDEWAYS_MIN = 0.08  # m: ... and by more sideways offset than this
 SIDEWAYS_BOOST = 50.0  # the default (BENCHMARKS.md 'Relative-pose head: sideways pairs')
 _BOOST_DRAW = 4  # plain pairs drawn per pair kept when oversampling
+LOOKALIKE_FAR_M = 0.8  # m: a look-alike view is at least this far away ...
+LOOKALIKE_FAR_RAD = 1.0  # rad: ... or turned at least this much
+LOOKALIKE_TOP = 4  # drawn among this many latent-nearest far views
 
 
 def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int,
@@ -102,3 +113,40 @@ def sample_training_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarra
     weight = np.where(sideways(labels), sideways_boost, 1.0)
     keep = np.sort(rng.choice(len(a), size=count, replace=False, p=weight / weight.sum()))
     return a[keep], b[keep], labels[keep]
+
+
+def sample_lookalike_pairs(latents: np.ndarray, poses: np.ndarray, starts: np.ndarray,
+                           ends: np.ndarray, count: int, rng: np.random.Generator,
+                           far_m: float = LOOKALIKE_FAR_M, far_rad: float = LOOKALIKE_FAR_RAD,
+                           top: int = LOOKALIKE_TOP):
+    """(a [M], b [M], labels float32 [M, 3]) of look-alike pairs inside one episode each, M <=
+    count: per anchor a, b is drawn among the top frames of its episode nearest to it in
+    latent L2 (latents [N, D]) that lie at least far_m away or far_rad turned (odometry poses
+    [N, 3])."""
+    lengths = np.asarray(ends) - np.asarray(starts)
+    usable = np.flatnonzero(lengths >= 2)
+    a_all, b_all = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    if count > 0 and usable.size:
+        weights = lengths[usable] / lengths[usable].sum()
+        per_episode = np.bincount(rng.choice(usable.size, size=count, p=weights),
+                                  minlength=usable.size)
+        z = np.asarray(latents, np.float32)
+        for e, n in zip(usable, per_episode):
+            lo, hi = int(starts[e]), int(ends[e])
+            chunk = max(1, _CHUNK_ELEMENTS // (hi - lo))  # bounds the [anchors, frames] arrays
+            for c in range(0, n, chunk):
+                m = min(n - c, chunk)
+                a = rng.integers(lo, hi, m)
+                d2 = np.einsum('nd,nd->n', z[lo:hi], z[lo:hi])[None] - 2.0 * z[a] @ z[lo:hi].T
+                rel = geometry.relative(poses[a][:, None], poses[lo:hi][None])
+                far = (np.hypot(rel[..., 0], rel[..., 1]) >= far_m) | (
+                    np.abs(rel[..., 2]) >= far_rad)
+                d2 = np.where(far, d2, np.inf)
+                k = min(top, hi - lo)
+                nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+                pick = nearest[np.arange(m), rng.integers(0, k, m)]
+                ok = np.isfinite(d2[np.arange(m), pick])
+                a_all.append(a[ok])
+                b_all.append(lo + pick[ok])
+    a, b = np.concatenate(a_all), np.concatenate(b_all)
+    return a, b, geometry.relative(poses[a], poses[b]).astype(np.float32).reshape(-1, 3)

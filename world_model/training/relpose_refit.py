@@ -16,8 +16,9 @@
 The head reads detached latents (models/probes.py), so it can be refit on new recordings without
 touching the encoder or the predictor: a robot's own bags of the building it works in, or more
 episodes than the training run had. Labels come from odometry inside one episode, as in training
-(data/relpose_pairs.py). heldout_errors scores any head on near pairs of held-out episodes, so
-that the head before and after a refit are compared on the same pairs.
+(data/relpose_pairs.py). heldout_errors scores any head on near pairs of held-out episodes
+and on their look-alike pairs, so that the head before and after a refit are compared on the
+same pairs.
 """
 
 import dataclasses
@@ -25,13 +26,21 @@ import dataclasses
 import numpy as np
 import torch
 
-from world_model.data.relpose_pairs import sample_pairs, sample_training_pairs, sideways
+from world_model.data.relpose_pairs import (
+    sample_lookalike_pairs,
+    sample_pairs,
+    sample_training_pairs,
+    sideways,
+)
 from world_model.models.model_config import ModelConfig
 from world_model.models.probes import RelativePoseHead
 from world_model.training.losses import relpose_nll
 from world_model.training.probe_refit import RELPOSE_PAIRS_PER_FRAME, fit_head
 
 HELDOUT_PAIRS = 20000
+HELDOUT_LOOKALIKE_PAIRS = 5000
+CONFIDENT_SIGMA_M = 0.3  # MapConfig.max_sigma_m: a pair the map would use
+WRONG_M = 0.5  # ... and is misled by
 _BATCH = 4096
 
 
@@ -49,13 +58,23 @@ class Latents:
 
 
 def fit_relpose_head(cfg: ModelConfig, data: Latents, epochs: int, sideways_boost: float,
-                     lr: float = 1e-3, seed: int = 0) -> RelativePoseHead:
-    """A new head trained on pairs of `data` (RELPOSE_PAIRS_PER_FRAME per frame, one draw)."""
+                     lr: float = 1e-3, seed: int = 0, lookalike_fraction: float = 0.0,
+                     width: int | None = None) -> RelativePoseHead:
+    """A new head (hidden width, default cfg.probe_width) trained on pairs of `data`
+    (RELPOSE_PAIRS_PER_FRAME per frame, one draw), lookalike_fraction of them look-alike pairs.
+    """
     torch.manual_seed(seed)
+    if width is not None:
+        cfg = dataclasses.replace(cfg, probe_width=width)
     head = RelativePoseHead(cfg)
     rng = np.random.default_rng([seed, 31])
-    a, b, labels = sample_training_pairs(data.poses, data.starts, data.ends,
-                                         RELPOSE_PAIRS_PER_FRAME * len(data), rng, sideways_boost)
+    total = RELPOSE_PAIRS_PER_FRAME * len(data)
+    hard = int(round(lookalike_fraction * total))
+    a, b, labels = sample_training_pairs(data.poses, data.starts, data.ends, total - hard, rng,
+                                         sideways_boost)
+    if hard:
+        pairs = sample_lookalike_pairs(data.z, data.poses, data.starts, data.ends, hard, rng)
+        a, b, labels = (np.concatenate([x, y]) for x, y in zip((a, b, labels), pairs))
     if len(a) == 0:
         raise ValueError('no pairs to fit on: every episode holds fewer than 2 frames')
     z = torch.from_numpy(np.ascontiguousarray(data.z, np.float32))
@@ -75,15 +94,16 @@ def torch_relpose(head: RelativePoseHead):
 
 def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
     """Position error median of near pairs, and of their sideways pairs the error across and
-    the shrink (predicted sideways offset over the true one: 1 right, 0 seeing none)."""
+    the shrink (predicted sideways offset over the true one: 1 right, 0 seeing none); of the
+    look-alike pairs, the share the head is sure of (sigma within CONFIDENT_SIGMA_M) yet more
+    than WRONG_M off: what would mislead the map."""
     rng = np.random.default_rng(seed)
     a, b, labels = sample_pairs(data.poses, data.starts, data.ends, HELDOUT_PAIRS, rng,
                                 near_fraction=1.0)
     if len(a) == 0:
         raise ValueError('no held-out pairs: every held-out episode holds fewer than 2 frames')
     z = np.ascontiguousarray(data.z, np.float32)
-    pred = np.concatenate([relpose(z[a[i:i + _BATCH]], z[b[i:i + _BATCH]])[0]
-                           for i in range(0, len(a), _BATCH)])
+    pred = _run(relpose, z, a, b)[0]
     side = sideways(labels)
     out = {'pairs': int(len(a)), 'sideways_pairs': int(side.sum()),
            'position_error_median_m': float(np.median(np.hypot(*(pred[:, :2] - labels[:, :2]).T)))}
@@ -91,4 +111,18 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
         truth = labels[side, 1].astype(np.float64)
         out['sideways_error_median_m'] = float(np.median(np.abs(pred[side, 1] - truth)))
         out['sideways_shrink'] = float(pred[side, 1] @ truth / (truth @ truth))
+    a, b, labels = sample_lookalike_pairs(z, data.poses, data.starts, data.ends,
+                                          HELDOUT_LOOKALIKE_PAIRS, rng)
+    if len(a):
+        pred, sigma = _run(relpose, z, a, b)
+        sure = sigma[:, :2].max(axis=1) <= CONFIDENT_SIGMA_M
+        wrong = np.hypot(*(pred[:, :2] - labels[:, :2]).T) > WRONG_M
+        out['lookalike_pairs'] = int(len(a))
+        out['lookalike_misleading'] = float((sure & wrong).mean())
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def _run(relpose, z: np.ndarray, a: np.ndarray, b: np.ndarray):
+    # (poses, sigma) of pairs (a, b) in batches
+    out = [relpose(z[a[i:i + _BATCH]], z[b[i:i + _BATCH]]) for i in range(0, len(a), _BATCH)]
+    return np.concatenate([p for p, _ in out]), np.concatenate([s for _, s in out])

@@ -14,10 +14,12 @@
 """`jepa-agent refit-relpose --model MODEL_DIR --data BAG [BAG ...] --out MODEL_DIR`.
 
 Refits the relative-pose head of an exported model on the latents its own encoder gives the
-bags' frames (encoder and predictor files unchanged, byte for byte). Whole episodes are held out
-and both heads, the model's and the refit one, are scored on the same held-out pairs; a refit
-that scores worse on every measure (position error, sideways error) is refused unless
---allow-worse, and one worse on either is reported. The new relpose.onnx (and relpose.int8.onnx
+bags' frames (encoder and predictor files unchanged, byte for byte); optionally with look-alike
+pairs among those it is fitted on (--lookalike-fraction) and at another hidden width (--width).
+Whole episodes are held out and both heads, the model's and the refit one, are scored on the
+same held-out pairs; a refit that scores worse on every measure (position error, sideways
+error, look-alike pairs it is sure of and wrong on) is refused unless --allow-worse, and one
+worse on any is reported. The new relpose.onnx (and relpose.int8.onnx
 when the model ships INT8 files) is checked against torch, the manifest records the refit
 (`relpose_refit`), and MODEL_DIR only changes once the result loads through the verified runtime.
 """
@@ -49,6 +51,11 @@ def add_arguments(parser):
     parser.add_argument('--sideways-boost', type=float, default=SIDEWAYS_BOOST,
                         help='keep pairs of views side by side at a similar heading this many '
                              f'times more often (1 = the plain draw; default {SIDEWAYS_BOOST:g})')
+    parser.add_argument('--lookalike-fraction', type=float, default=0.0,
+                        help='share of look-alike pairs (far apart, near in latent space) in '
+                             'the fit (default 0: none; BENCHMARKS.md, "Look-alike places")')
+    parser.add_argument('--width', type=int, default=None,
+                        help="hidden width of the refit head (default: the model's probe_width)")
     parser.add_argument('--val-fraction', type=float, default=0.1,
                         help='fraction of whole episodes held out to score the heads (0.1)')
     parser.add_argument('--seed', type=int, default=0)
@@ -61,6 +68,11 @@ def _check_args(args):
         raise ValueError(f'--epochs must be >= 1 (got {args.epochs})')
     if not 1.0 <= args.sideways_boost <= 1000.0:
         raise ValueError(f'--sideways-boost must be in [1, 1000] (got {args.sideways_boost:g})')
+    if not 0.0 <= args.lookalike_fraction < 1.0:
+        raise ValueError(f'--lookalike-fraction must be in [0, 1) (got '
+                         f'{args.lookalike_fraction:g})')
+    if args.width is not None and not 8 <= args.width <= 4096:
+        raise ValueError(f'--width must be in [8, 4096] (got {args.width})')
     if not 0.0 < args.val_fraction < 1.0:
         raise ValueError(f'--val-fraction must be in (0, 1) (got {args.val_fraction:g})')
 
@@ -77,7 +89,7 @@ def _latents(model, episodes):
 
 def refit(model_dir, data, out_dir, epochs: int = 10, sideways_boost: float = SIDEWAYS_BOOST,
           val_fraction: float = 0.1, seed: int = 0, allow_worse: bool = False,
-          log=print) -> dict:
+          log=print, lookalike_fraction: float = 0.0, width: int | None = None) -> dict:
     """Refit MODEL_DIR's head into OUT_DIR; returns the `relpose_refit` manifest entry.
 
     Raises ValueError (OUT_DIR untouched) when the refit scores worse on every held-out
@@ -107,12 +119,15 @@ def refit(model_dir, data, out_dir, epochs: int = 10, sideways_boost: float = SI
         f'{len(val_eps)} held out')
     started = time.monotonic()
     cfg = ModelConfig(**model.metadata['model_config'])
-    head = fit_relpose_head(cfg, train, epochs, sideways_boost, seed=seed)
+    width = cfg.probe_width if width is None else width
+    head = fit_relpose_head(cfg, train, epochs, sideways_boost, seed=seed,
+                            lookalike_fraction=lookalike_fraction, width=width)
     before = heldout_errors(model.relative_pose, val)
     after = heldout_errors(torch_relpose(head), val)
     log(f'[2/4] fitted in {time.monotonic() - started:.0f} s; held out: before {before}, '
         f'after {after}')
-    measures = [k for k in ('position_error_median_m', 'sideways_error_median_m') if k in before]
+    measures = [k for k in ('position_error_median_m', 'sideways_error_median_m',
+                            'lookalike_misleading') if k in before]
     worse = [k for k in measures if after.get(k, float('inf')) > before[k]]
     for key in worse:
         log(f'warning: the refit head is worse held out on {key}: {after.get(key)} against '
@@ -123,7 +138,8 @@ def refit(model_dir, data, out_dir, epochs: int = 10, sideways_boost: float = SI
                          f'writes it anyway)')
     entry = {'data': [str(pathlib.Path(p).name) for p in data], 'episodes_fit': len(train_eps),
              'episodes_held_out': len(val_eps), 'frames_fit': len(train), 'epochs': epochs,
-             'sideways_boost': sideways_boost, 'seed': seed, 'held_out_before': before,
+             'sideways_boost': sideways_boost, 'lookalike_fraction': lookalike_fraction,
+             'width': width, 'seed': seed, 'held_out_before': before,
              'held_out_after': after}
     staging = out_dir.with_name(f'.{out_dir.name}.partial-{os.getpid()}')
     shutil.rmtree(staging, ignore_errors=True)
@@ -158,7 +174,8 @@ def run(args) -> int:
         _check_args(args)
         entry = refit(args.model, args.data, args.out, args.epochs, args.sideways_boost,
                       args.val_fraction, args.seed, args.allow_worse,
-                      log=lambda msg: print(msg, flush=True))
+                      log=lambda msg: print(msg, flush=True),
+                      lookalike_fraction=args.lookalike_fraction, width=args.width)
     except (ValueError, FileNotFoundError, mf.ModelIntegrityError, ExportError) as exc:
         print(f'jepa-agent refit-relpose: error: {exc}', file=sys.stderr, flush=True)
         return 1

@@ -29,7 +29,8 @@ from world_model import geometry
 from world_model.config import ConfigError, from_dict
 from world_model.memory import LatentStore, MapConfig, MemoryConfig
 from world_model.memory.latent_map import LatentMap
-from world_model.memory.map_graph import Edge, MapGraph
+from world_model.memory.map_graph import Edge, MapGraph, route_along
+from world_model.memory.map_keyframes import Fix, MapKeyframes
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEP = 100_000_000  # 0.1 s frames
@@ -485,3 +486,23 @@ def test_routes_keep_to_the_mapping_run_and_this_session(tmp_path, all_sessions)
         nearest = [int(np.argmin(np.hypot(*(shown.poses[:, :2] - p[:2]).T))) for p in path[:-1]]
         used = set(shown.sessions[nearest].tolist())
         assert (other in used) == all_sessions, used
+
+
+def test_a_route_ends_at_a_keyframe_the_goal_is_a_straight_drive_from():
+    # the fix's keyframe views the goal from across the map; the robot's own keyframe is 0.22 m
+    # from it: the route goes straight there, not round by the fix's keyframe first
+    kf = MapKeyframes(16, 4)
+    graph = MapGraph()
+    z = np.zeros(4, np.float32)
+    for kid, xy in ((1, (0.0, 0.0)), (2, (1.0, 0.0)), (3, (2.0, 0.0)), (4, (2.0, 1.0))):
+        kf.put(kid, 1, np.array([*xy, 0.0]), z, np.zeros(3))
+    kf.put(10, 2, np.zeros(3), z, np.array([0.0, 1.0, 0.0]))
+    for a, b in ((1, 2), (2, 3), (3, 4)):
+        rel = geometry.relative(kf.mapp[kf.slot[a]], kf.mapp[kf.slot[b]])
+        graph.add(Edge(a, b, 'traversal', tuple(rel), float(np.hypot(*rel[:2]))))
+    graph.add(Edge(10, 1, 'proximity', (0.0, -1.0, 0.0), 1.0))
+    goal = Fix(np.array([0.2, 1.1, 0.0]), np.full(3, 0.05), (4,), 3)
+    path = np.asarray(route_along(kf, graph, {10: 0.0}, goal, MapConfig(), sessions={1, 2}))
+    np.testing.assert_allclose(path[:, :2], [[0.0, 1.0], [0.2, 1.1]], atol=1e-9)
+    far = MapConfig(start_near_radius_m=0.1)  # the goal too far for a straight drive
+    assert len(route_along(kf, graph, {10: 0.0}, goal, far, sessions={1, 2})) > 3

@@ -204,17 +204,21 @@ def _within(xy: np.ndarray, tolerance: float) -> bool:
 def route_along(kf, graph: MapGraph, sources: dict[int, float], goal, cfg,
                 sessions=None) -> list[np.ndarray]:
     """Waypoints (map poses, thinned) from the source keyframes (id -> start cost) to goal (a
-    Fix: its keyframes are the targets); [] when unreachable. kf: MapKeyframes; cfg:
-    MapConfig. The last pose is the chain composed along the path's edges: traversal legs
-    from the keyframes' poses (a drive's, corrected for its heading drift), proximity legs as
-    the head measured them. The others are the keyframes' map poses (route_poses 'map'), or
-    that chain's poses too ('edges'), which carry every proximity leg's error onwards.
-    sessions: the sessions whose keyframes the route may use (None: all)."""
+    Fix: its keyframes are the targets, and any within start_near_radius_m of it); [] when
+    unreachable. kf: MapKeyframes; cfg: MapConfig; sessions: those whose keyframes the route
+    may use (None: all). The last pose is the chain composed along the path's edges: traversal
+    legs from the keyframes' poses (a drive's, corrected for its heading drift), proximity legs
+    as the head measured them. The others are the keyframes' map poses (route_poses 'map'), or
+    that chain's poses too ('edges'), which carry every proximity leg's error onwards."""
     slot, mapp, gxy = kf.slot, kf.mapp, goal.pose[:2]
     allowed = None if sessions is None else (lambda kid: int(kf.sess[slot[kid]]) in sessions)
     sources = {k: c for k, c in sources.items() if allowed is None or allowed(k)}
     targets = {kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy)))
                for kid in goal.keyframe_ids if kid in slot}
+    # and any keyframe the goal is a straight drive from (as a route's start keyframes)
+    near = np.hypot(*(mapp[:kf.n, :2] - gxy).T)
+    for i in np.flatnonzero(kf.routable(sessions) & (near <= cfg.start_near_radius_m)):
+        targets.setdefault(int(kf.ids[i]), float(near[i]))
     path = graph.shortest(sources, targets,
                           lambda kid: float(math.hypot(*(mapp[slot[kid], :2] - gxy))), allowed)
     if not path:

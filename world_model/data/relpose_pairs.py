@@ -28,7 +28,7 @@ Look-alike pairs: a view far from another (another place, or the same place faci
 the encoder nonetheless puts near it in latent space. Retrieval hands the head exactly such
 pairs when two places look alike, and a head fitted only on the plain draw answers them as
 confidently as true neighbours: in the two-room map the look-alike place outvoted the true one
-for about one goal image in ten (BENCHMARKS.md, 'Look-alike places'). sample_lookalike_pairs
+for about one goal image in ten (BENCHMARKS.md, 'look-alike goal views'). sample_lookalike_pairs
 draws them inside one episode, with their odometry labels, so the head learns to be unsure of
 them (or to tell them apart); `jepa-agent refit-relpose --lookalike-fraction` mixes them in.
 """

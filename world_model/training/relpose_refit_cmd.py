@@ -53,7 +53,7 @@ def add_arguments(parser):
                              f'times more often (1 = the plain draw; default {SIDEWAYS_BOOST:g})')
     parser.add_argument('--lookalike-fraction', type=float, default=0.0,
                         help='share of look-alike pairs (far apart, near in latent space) in '
-                             'the fit (default 0: none; BENCHMARKS.md, "Look-alike places")')
+                             'the fit (default 0: none; BENCHMARKS.md, "look-alike goal views")')
     parser.add_argument('--width', type=int, default=None,
                         help="hidden width of the refit head (default: the model's probe_width)")
     parser.add_argument('--val-fraction', type=float, default=0.1,

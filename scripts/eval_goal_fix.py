@@ -27,6 +27,7 @@ Each --map JSON is a variant, scored on the same map and goals (the map is built
 import argparse
 import dataclasses
 import json
+import math
 import pathlib
 import sys
 import tempfile
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
 def score(latent_map, truth, goals, far_m: float, name: str):
     """Print the fix errors of goals [(true map pose, latent)] and retrieval's recall."""
     kf, cfg = latent_map.kf, latent_map.config
-    errors, seen, lost = [], 0, 0
+    errors, seen = [], 0
     for pose, latent in goals:
         idx = kf.retrieve(latent, cfg.localise_k)
         d = truth[idx] - pose
@@ -107,12 +108,12 @@ def score(latent_map, truth, goals, far_m: float, name: str):
                             & (np.abs(geometry.wrap_angle(d[:, 2])) <= NEAR_RAD)))
         fix = latent_map.localise(latent)
         if fix is None:
-            lost += 1
             continue
         errors.append(float(np.hypot(*(fix.pose[:2] - pose[:2]))))
     e = np.asarray(errors)
-    print(f'{name}: placed {len(e)}/{len(goals)}, error median {np.median(e):.3f} m, p90 '
-          f'{np.percentile(e, 90):.3f} m, {(e > far_m).sum()} more than {far_m} m off; '
+    median, p90 = (np.median(e), np.percentile(e, 90)) if len(e) else (math.nan, math.nan)
+    print(f'{name}: placed {len(e)}/{len(goals)}, error median {median:.3f} m, p90 '
+          f'{p90:.3f} m, {(e > far_m).sum()} more than {far_m} m off; '
           f'retrieval saw the goal place for {seen}/{len(goals)}')
 
 

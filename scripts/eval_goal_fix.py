@@ -36,11 +36,11 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from eval_map_localisation import map_by_tour  # noqa: E402  (scripts/ is on sys.path)
+
 from world_model import geometry  # noqa: E402
-from world_model.envs import ActionLimits, DiffDriveSim, SimConfig  # noqa: E402
-from world_model.envs.diff_drive_sim import episode_layout  # noqa: E402
+from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
-from world_model.evaluation.mapping_tour import MappingTour  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
 from world_model.memory import LatentMap, LatentStore, MapConfig, MemoryConfig  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
@@ -71,17 +71,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp, DiffDriveSim(sim_config) as sim, \
             LatentStore(MemoryConfig(path=f'{tmp}/map.sqlite3'), dim=model.latent_dim) as store:
         latent_map = LatentMap(store, model.relative_pose, MapConfig())
-        layout = episode_layout(sim_config, args.tour_seed, args.layout)
-        tour = MappingTour(layout, sim_config.robot_radius, ActionLimits.from_config(sim_config),
-                           args.tour_seed)
-        step = sim.reset(seed=args.tour_seed, layout=args.layout, pose=tour.start)
-        origin = step.true_pose.copy()
-        truth_at = {}
-        for _ in range(args.mapping_steps):
-            stamp = int(step.time * 1e9)
-            truth_at[stamp] = geometry.relative(origin, step.true_pose)
-            latent_map.observe(stamp, step.odom_pose, model.encode(step.image)[0])
-            step = sim.step(tour.act(step.true_pose))
+        origin, truth_at, _ = map_by_tour(sim, model, latent_map, args.layout, args.tour_seed,
+                                          args.mapping_steps)
         latent_map.add_proximity_edges()
         kf = latent_map.kf
         truth = np.stack([truth_at[round(kf.stamp[i] * 1e9)] for i in range(kf.n)])

@@ -72,19 +72,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp, DiffDriveSim(sim_config) as sim, \
             LatentStore(MemoryConfig(path=f'{tmp}/map.sqlite3'), dim=model.latent_dim) as store:
         latent_map = LatentMap(store, model.relative_pose, MapConfig(**json.loads(args.map)))
-        layout = episode_layout(sim_config, args.tour_seed, args.layout)
-        tour = MappingTour(layout, sim_config.robot_radius, ActionLimits.from_config(sim_config),
-                           args.tour_seed)
-        step = sim.reset(seed=args.tour_seed, layout=args.layout, pose=tour.start)
-        map_origin = step.true_pose.copy()  # the map frame: the tour's odometry at its start
-        drift, truth_at = [], {}
-        for _ in range(args.mapping_steps):
-            stamp = int(step.time * 1e9)
-            truth_at[stamp] = geometry.relative(map_origin, step.true_pose)
-            latent_map.observe(stamp, step.odom_pose, model.encode(step.image)[0])
-            step = sim.step(tour.act(step.true_pose))
-            truth = geometry.relative(map_origin, step.true_pose)
-            drift.append(np.hypot(*(truth[:2] - step.odom_pose[:2])))
+        map_origin, truth_at, drift = map_by_tour(sim, model, latent_map, args.layout,
+                                                  args.tour_seed, args.mapping_steps)
         stats = latent_map.stats()
         shown = latent_map.display()
         kf = latent_map.kf
@@ -171,6 +160,26 @@ def main(argv=None) -> int:
                   f'its waypoints, in the world, touches a wall or a block): {sum(blocked)} of '
                   f'{len(blocked)}')
     return 0
+
+
+def map_by_tour(sim, model, latent_map, layout_name: str, tour_seed: int, steps: int):
+    """Drive the seeded mapping tour for steps into latent_map; (map_origin: the tour start's
+    true pose, whose odometry frame is the map frame; truth_at: stamp ns -> true pose in the
+    map frame of each frame observed; drift: the odometry's position error [m] per step)."""
+    layout = episode_layout(sim.config, tour_seed, layout_name)
+    tour = MappingTour(layout, sim.config.robot_radius, ActionLimits.from_config(sim.config),
+                       tour_seed)
+    step = sim.reset(seed=tour_seed, layout=layout_name, pose=tour.start)
+    map_origin = step.true_pose.copy()
+    drift, truth_at = [], {}
+    for _ in range(steps):
+        stamp = int(step.time * 1e9)
+        truth_at[stamp] = geometry.relative(map_origin, step.true_pose)
+        latent_map.observe(stamp, step.odom_pose, model.encode(step.image)[0])
+        step = sim.step(tour.act(step.true_pose))
+        truth = geometry.relative(map_origin, step.true_pose)
+        drift.append(np.hypot(*(truth[:2] - step.odom_pose[:2])))
+    return map_origin, truth_at, drift
 
 
 def origin_error(latent_map, map_origin, step) -> float:

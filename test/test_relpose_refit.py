@@ -26,6 +26,7 @@ from world_model import geometry
 from world_model.data.relpose_pairs import (
     LOOKALIKE_FAR_M,
     LOOKALIKE_FAR_RAD,
+    homing_window,
     sample_lookalike_pairs,
     sample_pairs,
     sample_training_pairs,
@@ -114,6 +115,11 @@ def test_lookalike_pairs_are_far_apart_yet_the_nearest_in_latent_space():
         np.linalg.norm(z[ra[far]] - z[rb[far]], axis=1))
 
 
+def test_the_homing_window_holds_views_near_the_goal_at_nearly_its_heading():
+    labels = np.array([[0.3, -0.5, 0.2], [0.7, 0.0, 0.0], [0.0, 0.0, 0.5], [-0.6, 0.6, -0.4]])
+    assert homing_window(labels).tolist() == [True, False, False, True]
+
+
 def test_heldout_errors_score_a_perfect_and_a_blind_head():
     poses, starts, ends = wandering_poses(seed=5)
     data = Latents(np.column_stack([poses, np.zeros((len(poses), 5))]).astype(np.float32),
@@ -134,6 +140,11 @@ def test_heldout_errors_score_a_perfect_and_a_blind_head():
     assert blind['sideways_shrink'] == pytest.approx(0.0, abs=1e-6)
     assert blind['sideways_error_median_m'] > 0.08  # every sideways pair is off by > 0.08 m
     assert good['lookalike_pairs'] > 0 and good['lookalike_misleading'] == 0.0
+    # the homing window: near the goal view at nearly its heading
+    assert good['homing_pairs'] > 0 and good['homing_position_error_median_m'] < 1e-3
+    assert good['homing_sideways_correlation'] == pytest.approx(1.0, abs=1e-3)
+    assert blind['homing_sideways_correlation'] == 0.0
+    assert blind['homing_sideways_error_median_m'] > good['homing_sideways_error_median_m']
 
 
 def test_heldout_errors_count_sure_and_wrong_lookalike_answers():

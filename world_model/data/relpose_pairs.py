@@ -49,6 +49,8 @@ SIDEWAYS_YAW = 0.4  # rad: a sideways pair differs by less heading than this ...
 SIDEWAYS_MIN = 0.08  # m: ... and by more sideways offset than this
 SIDEWAYS_BOOST = 50.0  # the default (BENCHMARKS.md 'Relative-pose head: sideways pairs')
 _BOOST_DRAW = 4  # plain pairs drawn per pair kept when oversampling
+HOMING_REACH_M = 0.6  # m: a homing pair is within this ahead and to the side ...
+HOMING_YAW = 0.4  # rad: ... at a heading within this (the robot's last metres to its goal)
 LOOKALIKE_FAR_M = 0.8  # m: a look-alike view is at least this far away ...
 LOOKALIKE_FAR_RAD = 1.0  # rad: ... or turned at least this much
 LOOKALIKE_TOP = 4  # drawn among this many latent-nearest far views
@@ -99,6 +101,13 @@ def sample_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count:
 def sideways(labels: np.ndarray) -> np.ndarray:
     """bool [M]: view b beside view a at a similar heading (labels [M, 3] as sample_pairs)."""
     return (np.abs(labels[:, 2]) < SIDEWAYS_YAW) & (np.abs(labels[:, 1]) > SIDEWAYS_MIN)
+
+
+def homing_window(labels: np.ndarray) -> np.ndarray:
+    """bool [M]: view b where homing measures the goal from (labels [M, 3] as sample_pairs):
+    near the goal view and at nearly its heading, as the robot is in its last metres."""
+    return (np.abs(labels[:, 0]) <= HOMING_REACH_M) & (np.abs(labels[:, 1]) <= HOMING_REACH_M) \
+        & (np.abs(labels[:, 2]) <= HOMING_YAW)
 
 
 def sample_training_pairs(poses: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int,

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 
 from world_model.data.relpose_pairs import (
+    SIDEWAYS_BOOST,
+    homing_window,
     sample_lookalike_pairs,
     sample_pairs,
     sample_training_pairs,
@@ -96,7 +98,9 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
     """Position error median of near pairs, and of their sideways pairs the error across and
     the shrink (predicted sideways offset over the true one: 1 right, 0 seeing none); of the
     look-alike pairs, the share the head is sure of (sigma within CONFIDENT_SIGMA_M) yet more
-    than WRONG_M off: what would mislead the map."""
+    than WRONG_M off: what would mislead the map; of the pairs in the homing window (where the
+    robot ends, near the goal view at nearly its heading), the position error, the error
+    across and the correlation of the predicted sideways offset with the true one."""
     rng = np.random.default_rng(seed)
     a, b, labels = sample_pairs(data.poses, data.starts, data.ends, HELDOUT_PAIRS, rng,
                                 near_fraction=1.0)
@@ -119,7 +123,24 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
         wrong = np.hypot(*(pred[:, :2] - labels[:, :2]).T) > WRONG_M
         out['lookalike_pairs'] = int(len(a))
         out['lookalike_misleading'] = float((sure & wrong).mean())
+    a, b, labels = sample_training_pairs(data.poses, data.starts, data.ends, HELDOUT_PAIRS, rng,
+                                         SIDEWAYS_BOOST)
+    window = homing_window(labels)
+    if window.sum() >= 2:
+        a, b, labels = a[window], b[window], labels[window].astype(np.float64)
+        pred = _run(relpose, z, a, b)[0]
+        out['homing_pairs'] = int(len(a))
+        out['homing_position_error_median_m'] = float(np.median(np.hypot(
+            *(pred[:, :2] - labels[:, :2]).T)))
+        out['homing_sideways_error_median_m'] = float(np.median(np.abs(pred[:, 1] - labels[:, 1])))
+        out['homing_sideways_correlation'] = _correlation(pred[:, 1], labels[:, 1])
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    # Pearson's r; 0 where either side does not vary (a head blind to it)
+    spread = float(x.std() * y.std())
+    return float(np.mean((x - x.mean()) * (y - y.mean())) / spread) if spread > 0 else 0.0
 
 
 def _run(relpose, z: np.ndarray, a: np.ndarray, b: np.ndarray):

@@ -18,7 +18,8 @@ bags' frames (encoder and predictor files unchanged, byte for byte); optionally 
 pairs among those it is fitted on (--lookalike-fraction) and at another hidden width (--width).
 Whole episodes are held out and both heads, the model's and the refit one, are scored on the
 same held-out pairs; a refit that scores worse on every measure (position error, sideways
-error, look-alike pairs it is sure of and wrong on) is refused unless --allow-worse, and one
+error, look-alike pairs it is sure of and wrong on, sideways error where the robot ends near
+its goal) is refused unless --allow-worse, and one
 worse on any is reported. The new relpose.onnx (and relpose.int8.onnx
 when the model ships INT8 files) is checked against torch, the manifest records the refit
 (`relpose_refit`), and MODEL_DIR only changes once the result loads through the verified runtime.
@@ -127,7 +128,8 @@ def refit(model_dir, data, out_dir, epochs: int = 10, sideways_boost: float = SI
     log(f'[2/4] fitted in {time.monotonic() - started:.0f} s; held out: before {before}, '
         f'after {after}')
     measures = [k for k in ('position_error_median_m', 'sideways_error_median_m',
-                            'lookalike_misleading') if k in before]
+                            'lookalike_misleading', 'homing_sideways_error_median_m')
+                if k in before]
     worse = [k for k in measures if after.get(k, float('inf')) > before[k]]
     for key in worse:
         log(f'warning: the refit head is worse held out on {key}: {after.get(key)} against '

@@ -16,9 +16,9 @@
 The head reads detached latents (models/probes.py), so it can be refit on new recordings without
 touching the encoder or the predictor: a robot's own bags of the building it works in, or more
 episodes than the training run had. Labels come from odometry inside one episode, as in training
-(data/relpose_pairs.py). heldout_errors scores any head on near pairs of held-out episodes
-and on their look-alike pairs, so that the head before and after a refit are compared on the
-same pairs.
+(data/relpose_pairs.py). heldout_errors scores any head on near pairs of held-out episodes,
+their look-alike pairs and their pairs in the homing window (where the robot ends near its
+goal), so that the head before and after a refit are compared on the same pairs.
 """
 
 import dataclasses
@@ -110,7 +110,7 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
     pred = _run(relpose, z, a, b)[0]
     side = sideways(labels)
     out = {'pairs': int(len(a)), 'sideways_pairs': int(side.sum()),
-           'position_error_median_m': float(np.median(np.hypot(*(pred[:, :2] - labels[:, :2]).T)))}
+           'position_error_median_m': float(np.median(_position_errors(pred, labels)))}
     if side.any():
         truth = labels[side, 1].astype(np.float64)
         out['sideways_error_median_m'] = float(np.median(np.abs(pred[side, 1] - truth)))
@@ -120,7 +120,7 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
     if len(a):
         pred, sigma = _run(relpose, z, a, b)
         sure = sigma[:, :2].max(axis=1) <= CONFIDENT_SIGMA_M
-        wrong = np.hypot(*(pred[:, :2] - labels[:, :2]).T) > WRONG_M
+        wrong = _position_errors(pred, labels) > WRONG_M
         out['lookalike_pairs'] = int(len(a))
         out['lookalike_misleading'] = float((sure & wrong).mean())
     a, b, labels = sample_training_pairs(data.poses, data.starts, data.ends, HELDOUT_PAIRS, rng,
@@ -130,11 +130,15 @@ def heldout_errors(relpose, data: Latents, seed: int = 7) -> dict:
         a, b, labels = a[window], b[window], labels[window].astype(np.float64)
         pred = _run(relpose, z, a, b)[0]
         out['homing_pairs'] = int(len(a))
-        out['homing_position_error_median_m'] = float(np.median(np.hypot(
-            *(pred[:, :2] - labels[:, :2]).T)))
+        out['homing_position_error_median_m'] = float(np.median(_position_errors(pred, labels)))
         out['homing_sideways_error_median_m'] = float(np.median(np.abs(pred[:, 1] - labels[:, 1])))
         out['homing_sideways_correlation'] = _correlation(pred[:, 1], labels[:, 1])
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def _position_errors(pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    # [M] distance between predicted and true positions
+    return np.hypot(*(pred[:, :2] - labels[:, :2]).T)
 
 
 def _correlation(x: np.ndarray, y: np.ndarray) -> float:

@@ -19,10 +19,10 @@ pairs among those it is fitted on (--lookalike-fraction) and at another hidden w
 Whole episodes are held out and both heads, the model's and the refit one, are scored on the
 same held-out pairs; a refit that scores worse on every measure (position error, sideways
 error, look-alike pairs it is sure of and wrong on, sideways error where the robot ends near
-its goal) is refused unless --allow-worse, and one
-worse on any is reported. The new relpose.onnx (and relpose.int8.onnx
-when the model ships INT8 files) is checked against torch, the manifest records the refit
-(`relpose_refit`), and MODEL_DIR only changes once the result loads through the verified runtime.
+its goal) is refused unless --allow-worse, and one worse on any is reported. The new
+relpose.onnx (and relpose.int8.onnx when the model ships INT8 files) is checked against torch,
+the manifest records the refit (`relpose_refit`), and MODEL_DIR only changes once the result
+loads through the verified runtime.
 """
 
 import json

@@ -18,8 +18,10 @@ goal_pose (PoseStamped, reliable), the topic on which Nav2's bt_navigator starts
 NavigateToPose goal (and RViz's goal tool publishes). bt_navigator transforms the goal into its
 global frame with tf, so the odom frame_id is kept. Estimates are passed on by
 world_model.goal_forwarding.GoalForwarder: the first one, then only those that moved far
-enough, at most every min_interval_s. Estimates with a non-finite pose or no frame_id are
-ignored, counted and logged.
+enough, at most every min_interval_s. Nothing is passed on while no one subscribes goal_pose
+(the topic is volatile: a goal sent before bt_navigator came up would be lost, and the
+refinements after it held back as the same goal). Estimates with a non-finite pose or no
+frame_id are ignored, counted and logged.
 """
 
 import math
@@ -46,6 +48,7 @@ class Nav2GoalRelayNode(Node):
         self.forwarder = GoalForwarder(self.config)
         self.errors = BurstLogger(self)  # kinds: pose, frame
         self.estimates = 0
+        self.unheard = 0  # estimates that came while goal_pose had no subscriber
         self.pub = self.create_publisher(PoseStamped, 'goal_pose', qos.reliable())
         self.create_subscription(PoseStamped, 'world_model/goal_pose_estimate',
                                  self._on_estimate, qos.reliable())
@@ -65,6 +68,9 @@ class Nav2GoalRelayNode(Node):
             self.errors.warning('frame', 'ignoring a goal estimate without frame_id: Nav2 '
                                          'could not place it')
             return
+        if self.pub.get_subscription_count() == 0:
+            self.unheard += 1  # no navigator yet: the next estimate is offered again
+            return
         if self.forwarder.offer(msg.header.frame_id, pose, time.monotonic()):
             self.pub.publish(msg)
             self.get_logger().info(f'Nav2 goal sent: ({pose[0]:.2f}, {pose[1]:.2f}, '
@@ -74,6 +80,7 @@ class Nav2GoalRelayNode(Node):
         last = self.forwarder.last_sent
         return 'OK', f'{self.forwarder.sent} goal(s) sent', {
             'goals_sent': self.forwarder.sent, 'estimates_received': self.estimates,
+            'estimates_without_subscriber': self.unheard,
             'last_goal': 'none' if last is None else
             f'{last[0]}: ' + ', '.join(f'{v:.3f}' for v in last[1])}
 

@@ -15,7 +15,10 @@
 
 Runs in its own process (like a real camera driver) so that the node under test competes for the
 CPU as it would on a robot. Frames are a few precomputed textured images shifted per frame, so
-the publisher itself costs little; odometry integrates a constant (v, omega).
+the publisher itself costs little; odometry integrates a constant (v, omega). With --recording
+it plays a recorded drive instead (an .npz of images [N, H, W, 3] uint8, odom [N, 3] and twist
+[N, 2], as scripts/bench_pipeline_latency.py writes), frame by frame at --rate, stamped now, and
+stops publishing after the last frame.
 
     python scripts/camera_publisher.py --rate 30 --width 640 --height 480 --duration 20
 """
@@ -45,10 +48,18 @@ def textured_frames(width: int, height: int, count: int, seed: int = 0) -> list[
 class CameraPublisher:
     """Publishes camera/image_raw and odom from a wall-clock timer."""
 
-    def __init__(self, node, rate: float, width: int, height: int, v: float, omega: float):
+    def __init__(self, node, rate: float, width: int, height: int, v: float, omega: float,
+                 recording: str = ''):
         self.node = node
         self.width, self.height = width, height
-        self.frames = textured_frames(width, height, count=16)
+        self.drive = None
+        if recording:
+            with np.load(recording) as drive:
+                self.drive = {k: drive[k] for k in ('images', 'odom', 'twist')}
+            self.height, self.width = self.drive['images'].shape[1:3]
+            self.frames = [np.ascontiguousarray(f).tobytes() for f in self.drive['images']]
+        else:
+            self.frames = textured_frames(width, height, count=16)
         self.image_pub = node.create_publisher(Image, 'camera/image_raw', qos.SENSOR)
         self.odom_pub = node.create_publisher(Odometry, 'odom', qos.SENSOR)
         self.v, self.omega = v, omega
@@ -58,6 +69,8 @@ class CameraPublisher:
         self.timer = node.create_timer(self.period, self.tick)
 
     def tick(self):
+        if self.drive is not None and self.count >= len(self.frames):
+            return  # the recording is over
         stamp = self.node.get_clock().now().to_msg()
         image = Image()
         image.header.stamp = stamp
@@ -66,6 +79,13 @@ class CameraPublisher:
         image.encoding = 'rgb8'
         image.step = 3 * self.width
         image.data = self.frames[self.count % len(self.frames)]
+        if self.drive is not None:
+            self.odom_pub.publish(odometry_msg(stamp, 'odom', 'base_link',
+                                               tuple(self.drive['odom'][self.count]),
+                                               tuple(self.drive['twist'][self.count])))
+            self.image_pub.publish(image)
+            self.count += 1
+            return
         x, y, yaw = self.pose
         self.odom_pub.publish(odometry_msg(stamp, 'odom', 'base_link', (x, y, yaw),
                                            (self.v, self.omega)))
@@ -84,11 +104,14 @@ def main(argv=None) -> int:
     parser.add_argument('--v', type=float, default=0.2, help='odometry forward speed [m/s]')
     parser.add_argument('--omega', type=float, default=0.1, help='odometry turn rate [rad/s]')
     parser.add_argument('--duration', type=float, default=0.0, help='seconds; 0 = until killed')
+    parser.add_argument('--recording', default='',
+                        help='.npz drive to play (images, odom, twist) instead of the texture')
     args, ros_args = parser.parse_known_args(argv)
     rclpy.init(args=ros_args)
     try:
         node = rclpy.create_node('camera_publisher')
-        publisher = CameraPublisher(node, args.rate, args.width, args.height, args.v, args.omega)
+        publisher = CameraPublisher(node, args.rate, args.width, args.height, args.v, args.omega,
+                                    args.recording)
         if args.duration > 0:
             node.create_timer(args.duration, lambda: rclpy.try_shutdown())
         try:

@@ -44,12 +44,14 @@ def default_domain_id() -> int:
 
 
 class NodeSet:
-    """Some nodes of the sim_demo profile as child processes of one Supervisor."""
+    """Some nodes of the sim_demo profile as child processes of one Supervisor (on simulated
+    time, or on the wall clock with use_sim_time=False: no sim_node, a camera instead)."""
 
     def __init__(self, nodes, params_file, model_dir, log_path, domain_id: int,
-                 shutdown_timeout: float = 5.0):
+                 shutdown_timeout: float = 5.0, use_sim_time: bool = True):
         values = profiles.resolve_arguments('sim_demo', profiles.share_directory(), {
-            'config': str(params_file), 'model_dir': str(model_dir), 'use_sim_time': 'true'})
+            'config': str(params_file), 'model_dir': str(model_dir),
+            'use_sim_time': str(use_sim_time).lower()})
         self.specs = [s for s in profiles.node_specs('sim_demo', values) if s.name in nodes]
         self.log_path = pathlib.Path(log_path)
         self.env = {**os.environ, 'ROS_DOMAIN_ID': str(domain_id),

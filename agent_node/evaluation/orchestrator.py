@@ -19,7 +19,6 @@ step: the number of control periods since the episode's reset frame, which is th
 truth exactly at the start pose.
 """
 
-import collections
 import contextlib
 import math
 import time
@@ -28,6 +27,7 @@ import numpy as np
 
 from agent_node.conversions.outputs import pose_of
 from agent_node.evaluation.node_set import HarnessError
+from world_model.evaluation.command_latency import CommandLatency
 from world_model.evaluation.episodes import EpisodeSpec
 from world_model.evaluation.protocol import HarnessConfig
 from world_model.evaluation.records import EpisodeRecord
@@ -95,8 +95,7 @@ class EpisodeOrchestrator:
         self.frame_wall = 0.0  # wall time of the latest new step
         self._early_odom = None  # the latest odometry before the reset frame's ground truth
         self.planner_state = None
-        self._images = collections.deque(maxlen=16)  # (DDS source time, camera stamp) [ns]
-        self._answered = None  # source time of the last frame a cmd_vel answered
+        self._answers = CommandLatency()  # frames: DDS source time, camera stamp [ns]
         self._goal_image = None  # (stamp ns, rgb)
 
     # -- episodes -----------------------------------------------------------------------------
@@ -233,7 +232,7 @@ class EpisodeOrchestrator:
     def _on_image(self, msg, info):
         # DDS writer timestamps (wall clock, same host) pair each cmd_vel with the frame it
         # answers, whatever order the executor hands the two messages over in.
-        self._images.append((info['source_timestamp'], stamp_ns(msg.header.stamp)))
+        self._answers.frame(info['source_timestamp'], stamp_ns(msg.header.stamp))
         if self.config.keep_frames:
             step = self.step_of(msg.header.stamp)
             if step is not None:
@@ -251,11 +250,9 @@ class EpisodeOrchestrator:
         self._goal_image = (stamp_ns(msg.header.stamp), image_to_rgb(msg))
 
     def _on_cmd_vel(self, _msg, info):
-        sent = info['source_timestamp']
-        frame = next((f for f in reversed(self._images) if f[0] < sent), None)
-        if frame is None or frame[0] == self._answered:
-            return  # not the first command after that frame
-        self._answered = frame[0]
+        frame = self._answers.command(info['source_timestamp'])
+        if frame is None:
+            return  # not the first command after a frame
         if self.started and frame[1] >= self._frame0_ns:
             self._record.add_latency((info['received_timestamp'] - frame[0]) * 1e-6)
 

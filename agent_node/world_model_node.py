@@ -217,8 +217,11 @@ class WorldModelNode(GuardedLifecycleNode):
             self.destroy_lifecycle_publisher(pub)
         self._outputs = {}
         with self._lock:
-            store, self.store, self.model, self.pipeline = self.store, None, None, None
+            pipeline, store = self.pipeline, self.store
+            self.store, self.model, self.pipeline = None, None, None
             self.inputs.proposal = None
+        if pipeline is not None:
+            pipeline.close()
         if store is not None:
             try:
                 store.close()
@@ -340,6 +343,8 @@ class WorldModelNode(GuardedLifecycleNode):
                            'memory_write_errors': stats['write_errors']})
         if pipeline is not None and pipeline.map is not None:
             values.update({f'map_{k}': v for k, v in pipeline.map.stats().items()})
+            if pipeline.map_goals.floor is not None:
+                values.update(pipeline.map_goals.floor.counters())
         values.update(zip(('surprise', 'latent_error', 'surprise_scale'), self.last_surprise))
         if self.candidate_shape is not None:
             values.update(zip(('candidates', 'horizon', 'candidate_source'), self.candidate_shape))

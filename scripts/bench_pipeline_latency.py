@@ -24,7 +24,8 @@ and receives camera/image_raw, cmd_vel, /diagnostics and world_model/waypoints.
 Latency: a camera frame's DDS send time to the first cmd_vel sent after it, received here
 (world_model.evaluation.command_latency, as `jepa-agent closed-loop` measures it). The window
 opens once the new session has joined the map and the goal is localised, and the table says how
-much of it the nodes spent so (goal localised, routes published). The drive is replayed, not
+much of it the nodes spent so (goal localised, routes published, floor alignments run near the
+goal when floor_homing is on). The drive is replayed, not
 steered by the commands: the nodes do a navigating robot's work on each frame, without the
 simulator and the evaluation sharing the CPU with them, as they do in the closed loop.
 
@@ -213,6 +214,7 @@ def run_variant(probe, name, args, workdir, map_path, drive_path, goal_rgb, doma
                                f'(goal_status {probe.world_model.get("goal_status")}, map '
                                f'joined {probe.world_model.get("map_joined")})')
         probe.reset_window(recording=True)
+        floor0 = int(probe.world_model.get('floor_alignments', 0))
         t1 = time.monotonic()
         probe.spin_until(lambda: False, args.seconds)
         elapsed = time.monotonic() - t1
@@ -235,7 +237,8 @@ def run_variant(probe, name, args, workdir, map_path, drive_path, goal_rgb, doma
             'plan_hz': float(np.median(rates)) if rates else float('nan'),
             'mpc': len(mpc) / max(len(reports), 1),
             'localised': statuses.count(GOAL_LOCALISED) / max(len(statuses), 1),
-            'routes_per_s': probe.routes / elapsed}
+            'routes_per_s': probe.routes / elapsed,
+            'floor': int(probe.world_model.get('floor_alignments', 0)) - floor0}
 
 
 def main(argv=None) -> int:
@@ -280,14 +283,14 @@ def main(argv=None) -> int:
           f'{args.rate:g} Hz, goal at {np.round(goal, 2).tolist()}, window {args.seconds:g} s\n')
     print('| model | join + goal placed [s] | frames/s | frames answered | camera -> cmd_vel '
           'p50 / p90 / p99 / max [ms] | plan Hz (median) | MPC driving | goal localised | '
-          'routes/s |')
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+          'routes/s | floor alignments |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for r in rows:
         print(f"| {r['variant'].upper()} | {r['join_s']:.1f} | {r['frames_per_s']:.1f} | "
               f"{100 * r['answered']:.0f}% | {r['p50']:.1f} / {r['p90']:.1f} / "
               f"**{r['p99']:.1f}** / {r['max']:.1f} | {r['plan_hz']:.1f} | "
               f"{100 * r['mpc']:.0f}% | {100 * r['localised']:.0f}% | "
-              f"{r['routes_per_s']:.1f} |")
+              f"{r['routes_per_s']:.1f} | {r['floor']} |")
     return 0
 
 

@@ -56,6 +56,7 @@ class WorldModelNodeConfig(FramePipelineConfig):
     def check(self):
         from world_model.runtime.providers import provider_name
 
+        super().check()  # the frame pipeline's own rules (floor homing's camera)
         if not self.providers:
             raise ConfigError("parameter 'providers' is empty: allowed a list of "
                               'tensorrt, cuda, openvino, cpu')

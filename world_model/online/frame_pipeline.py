@@ -22,7 +22,9 @@ world_model_node turns its FrameResult into messages; the evaluation scripts use
 With a store, the frames build a latent map (world_model.memory.LatentMap): each odometry
 origin (start, reset, jump) is a session joined to the map by place recognition, and goals
 (images, named goals) are localised in it and routed to through its graph (online/map_goals.py).
-Without a store a goal image has no pose (goal_pose None, status 'unknown').
+Without a store a goal image has no pose (goal_pose None, status 'unknown'). With floor_homing
+and the camera's geometry, a goal image's last metre is also measured by aligning the current
+view with it on the floor (floor_alignment.py, on floor_homing.py's worker thread).
 
 The model is anything with the OnnxWorldModel interface: encode, predict_next, rollout,
 relative_pose, history_length and metadata['control_period'].
@@ -35,8 +37,10 @@ from typing import NamedTuple
 import numpy as np
 
 from world_model import geometry
-from world_model.config import param
+from world_model.config import ConfigError, param
 from world_model.memory.latent_map import LatentMap, MapConfig
+from world_model.online.floor_alignment import CameraGeometry, FloorAligner
+from world_model.online.floor_homing import FloorHoming
 from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
 from world_model.online.map_goals import NO_GOAL, GoalView, MapGoals
@@ -106,6 +110,37 @@ class FramePipelineConfig:
                                     help='share of the goal estimate kept per frame when the '
                                          'next measurement is fused (goal_filter.py); 0: each '
                                          'measurement of a frame as it is')
+    # the camera's geometry is the robot's calibration: no default fits every robot
+    floor_homing: bool = param(False, help='near an image goal, also align the camera view with '
+                                           'the goal image on the floor both see '
+                                           '(floor_alignment.py); needs camera_height_m, '
+                                           'camera_pitch_rad and camera_vfov_rad')
+    camera_height_m: float = param(0.0, lo=0.0, hi=10.0,
+                                   help='camera height above the floor [m] (floor_homing)')
+    camera_pitch_rad: float = param(0.0, lo=-1.5, hi=1.5,
+                                    help='camera pitch [rad], down negative (floor_homing)')
+    camera_vfov_rad: float = param(0.0, lo=0.0, hi=3.0,
+                                   help='camera vertical field of view [rad] (floor_homing)')
+
+    def check(self):
+        if self.floor_homing and (self.camera_height_m <= 0.0 or self.camera_vfov_rad <= 0.0):
+            raise ConfigError(f'floor_homing needs the camera geometry: camera_height_m='
+                              f'{self.camera_height_m} and camera_vfov_rad='
+                              f'{self.camera_vfov_rad} must be set (allowed (0, 10] m and '
+                              f'(0, 3] rad)')
+
+
+def camera_geometry(config: FramePipelineConfig) -> CameraGeometry | None:
+    """The camera of config's floor homing, or None when it is off."""
+    if not config.floor_homing:
+        return None
+    return CameraGeometry(config.camera_height_m, config.camera_pitch_rad, config.camera_vfov_rad)
+
+
+def floor_homing(config: FramePipelineConfig) -> FloorHoming | None:
+    """The floor alignment worker of config (floor_homing), or None."""
+    camera = camera_geometry(config)
+    return None if camera is None else FloorHoming(FloorAligner(camera))
 
 
 class Proposal(NamedTuple):
@@ -170,7 +205,7 @@ class FramePipeline:
             self.map_goals = MapGoals(self.map, model.relative_pose, cfg.goal_refresh_frames,
                                       cfg.route_refresh_frames, cfg.homing_distance_m,
                                       cfg.homing_sigma_m, cfg.goal_filter_keep,
-                                      cfg.goal_at_route_end)
+                                      cfg.goal_at_route_end, floor_homing(cfg))
             for latent, stamp in zip(store.history(), store.history_stamps()):
                 self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
@@ -187,6 +222,16 @@ class FramePipeline:
             self.map_goals.homing_sigma_m = config.homing_sigma_m
             self.map_goals.filter.keep = config.goal_filter_keep
             self.map_goals.goal_at_route_end = config.goal_at_route_end
+            floor = self.map_goals.floor
+            if (floor.aligner.camera if floor else None) != camera_geometry(config):
+                if floor is not None:
+                    floor.close()
+                self.map_goals.floor = floor_homing(config)  # switched, or a new camera
+
+    def close(self):
+        """Stop the floor homing worker, if any (the store is its owner's to close)."""
+        if self.map_goals is not None and self.map_goals.floor is not None:
+            self.map_goals.floor.close()
 
     def restart_history(self):
         """The next frame starts a new predictor history (the stamps went back: a reset)."""
@@ -230,7 +275,7 @@ class FramePipeline:
         # goal estimate
         goal, view = self.goal, NO_GOAL
         if goal is not None and self.map_goals is not None:
-            view = self.map_goals.update(pose, latent, goal.latent, goal.pose)
+            view = self.map_goals.update(pose, latent, goal.latent, goal.pose, rgb, goal.image)
         elif goal is not None:  # no memory, no map: a goal image cannot be placed
             view = GoalView(GOAL_NOT_FOUND, None, None, None)
         goal_pose = view.pose
@@ -301,7 +346,7 @@ class FramePipeline:
     def set_goal_image(self, rgb: np.ndarray) -> ActiveGoal:
         """Make the view in rgb the goal; the latent map localises it."""
         latent = self.model.encode(rgb)[0]
-        self._set_goal(ActiveGoal('', latent, None))
+        self._set_goal(ActiveGoal('', latent, None, np.array(rgb, np.uint8)))
         return self.goal
 
     def _set_goal(self, goal: ActiveGoal | None):

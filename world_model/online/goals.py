@@ -28,6 +28,7 @@ class ActiveGoal:
     name: str  # '' for a goal image
     latent: np.ndarray  # [D]
     pose: np.ndarray | None  # map frame, when known (a named goal remembered in a joined session)
+    image: np.ndarray | None = None  # rgb of a goal image (floor homing); a named goal has none
 
     @property
     def label(self) -> str:

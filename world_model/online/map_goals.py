@@ -28,7 +28,9 @@ Homing: once the current view and the goal view overlap (the relative-pose head 
 within homing_distance_m with a std below homing_sigma_m), the goal is measured from the current
 view directly. Each frame's measurement, homing or the map's, goes through a GoalFilter
 (goal_filter.py, goal_filter_keep; 0: each frame's as it is): homing is trusted along the view's
-axis, the map across it.
+axis, the map across it. With the goal's pixels and a FloorHoming (floor_homing.py), homing
+views are also aligned with the goal view on the floor they share, off the frame's thread; a
+trusted alignment measures the goal in every direction (FLOOR_SIGMA_M), the side included.
 """
 
 from typing import NamedTuple
@@ -57,6 +59,8 @@ class GoalView(NamedTuple):
 
 NO_GOAL = GoalView(GOAL_NONE, None, None, None)
 MAP_SIGMA_FLOOR_M = 0.1  # a fix's spread says how its views agree, not how right they are
+FLOOR_SIGMA_M = 0.05  # a trusted floor alignment: 0.024 m median error, 0.047 m p90 (BENCHMARKS)
+FLOOR_SIGMA_RAD = 0.05
 
 
 class MapGoals:
@@ -65,12 +69,13 @@ class MapGoals:
     def __init__(self, latent_map, relpose, goal_refresh_frames: int = 5,
                  route_refresh_frames: int = 10, homing_distance_m: float = 1.0,
                  homing_sigma_m: float = 0.15, filter_keep: float = 0.8,
-                 goal_at_route_end: bool = True):
+                 goal_at_route_end: bool = True, floor=None):
         self.map, self.relpose = latent_map, relpose
         self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
             route_refresh_frames
         self.homing_distance_m, self.homing_sigma_m = homing_distance_m, homing_sigma_m
         self.goal_at_route_end = goal_at_route_end
+        self.floor = floor  # FloorHoming, or None: the head alone homes
         self.filter = GoalFilter(filter_keep)
         self.reset()
 
@@ -80,18 +85,24 @@ class MapGoals:
         self._since_fix = self._since_route = 0
         self.filter.reset()
         self._session = None
+        if self.floor is not None:
+            self.floor.reset()
 
-    def update(self, pose, latent, goal_latent, goal_map_pose=None) -> GoalView:
+    def update(self, pose, latent, goal_latent, goal_map_pose=None, image=None,
+               goal_image=None) -> GoalView:
         """The goal (latent [D], or None) seen from odometry pose with the current view.
 
         goal_map_pose: where the goal is known to be in the map (a named goal remembered in a
-        joined session); the latent then only finds the keyframes to route to.
+        joined session); the latent then only finds the keyframes to route to. image and
+        goal_image (rgb, one camera): the views floor homing aligns, when both are given.
         """
         if goal_latent is None:
             return NO_GOAL
         latent_map = self.map
         if latent_map.session != self._session:  # a new odometry frame
             self.filter.reset()
+            if self.floor is not None:
+                self.floor.reset()
             self._session = latent_map.session
         lateral = latent_map.config.fix_lateral_sigma_scale
         # homing
@@ -100,6 +111,8 @@ class MapGoals:
                 sigma[0, :2].max() <= self.homing_sigma_m:
             goal = self.filter.update(geometry.compose(pose, rel[0]), view_information(
                 pose[2], sigma[0, :2], lateral)[0], sigma[0, 2])
+            if self.floor is not None and image is not None and goal_image is not None:
+                goal = self._floor_homing(pose, image, goal_image, goal)
             return GoalView(GOAL_LOCALISED, goal, sigma[0].copy(), None, 1)
         if not latent_map.joined:
             self.route_map = None  # routes start from the robot: unknown until joined
@@ -136,3 +149,13 @@ class MapGoals:
             waypoints[-1] = goal_pose
         return GoalView(GOAL_LOCALISED, goal_pose, self.fix.std.copy(), waypoints,
                         self.fix.support)
+
+    def _floor_homing(self, pose, image, goal_image, goal) -> np.ndarray:
+        # fuse the newest trusted floor alignment; queue this view from the estimate so far
+        done = self.floor.take()
+        if done is not None and done.alignment.trusted:
+            information = np.eye(2) / FLOOR_SIGMA_M ** 2
+            goal = self.filter.update(geometry.compose(done.pose, done.alignment.pose),
+                                      information, FLOOR_SIGMA_RAD)
+        self.floor.submit(pose, image, goal_image, geometry.relative(pose, goal))
+        return goal

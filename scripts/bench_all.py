@@ -23,7 +23,7 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 ORDER = ['bench_models.py', 'bench_planner.py', 'bench_memory.py', 'bench_collect.py',
-         'bench_world_model_node.py']
+         'bench_world_model_node.py', 'bench_pipeline_latency.py']
 
 
 def main() -> int:

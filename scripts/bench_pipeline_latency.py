@@ -25,9 +25,9 @@ Latency: a camera frame's DDS send time to the first cmd_vel sent after it, rece
 (world_model.evaluation.command_latency, as `jepa-agent closed-loop` measures it). The window
 opens once the new session has joined the map and the goal is localised, and the table says how
 much of it the nodes spent so (goal localised, routes published, floor alignments run near the
-goal when floor_homing is on). The drive is replayed, not
-steered by the commands: the nodes do a navigating robot's work on each frame, without the
-simulator and the evaluation sharing the CPU with them, as they do in the closed loop.
+goal when floor_homing is on). The drive is replayed, not steered by the commands: the nodes
+do a navigating robot's work on each frame, without the simulator and the evaluation sharing
+the CPU with them, as they do in the closed loop.
 
     .venv/bin/python scripts/bench_pipeline_latency.py [--layout two_rooms] [--seconds 30]
 """

@@ -51,10 +51,10 @@ class FloorHoming:
     def submit(self, pose, image: np.ndarray, goal_image: np.ndarray, init) -> bool:
         """Queue an alignment of image (taken at odometry pose) with goal_image, from init (the
         goal in the robot's frame); False when the two views differ in size (another camera)."""
-        if np.shape(image)[:2] != np.shape(goal_image)[:2]:
-            self.stats['floor_skipped_shape'] += 1
-            return False
         with self._lock:
+            if np.shape(image)[:2] != np.shape(goal_image)[:2]:
+                self.stats['floor_skipped_shape'] += 1
+                return False
             if self._closed:
                 return False
             self._job = (self._generation, np.array(pose, np.float64), image, goal_image,

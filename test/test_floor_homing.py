@@ -97,6 +97,22 @@ def test_the_worker_returns_the_alignment_with_the_pose_its_view_was_taken_at(si
     assert not homing.submit(robot, view, goal_view, np.zeros(3))  # closed
 
 
+@pytest.mark.parametrize('size', [(1, 1), (2, 3), (64, 1)])
+def test_a_view_the_aligner_cannot_use_is_counted_and_the_worker_goes_on(sim, size):
+    robot, view, goal_view = _views(sim, (0.0, 0.4, 0.0))
+    homing = FloorHoming(FloorAligner(CAMERA))
+    tiny = np.zeros((*size, 3), np.uint8)
+    try:
+        homing.submit(robot, tiny, tiny.copy(), np.zeros(3))
+        assert homing.wait_idle()
+        done = homing.take()
+        assert done is None or not done.alignment.trusted
+        homing.submit(robot, view, goal_view, np.zeros(3))  # the next view still aligns
+        assert homing.wait_idle() and homing.take().alignment.trusted
+    finally:
+        homing.close()
+
+
 class _Map:
     """What MapGoals asks of a LatentMap while homing: nothing but the session."""
 

@@ -88,7 +88,9 @@ class FloorAligner:
             cost = self.costs(a, b, hypotheses, stride=1)
             best = hypotheses[np.argmin(cost)]
         best_cost = float(cost.min())
-        return Alignment(best, best_cost, best_cost / rival if rival > 0 else math.inf)
+        # no rival seen (too little overlap to the side) or a perfect one: nothing verified
+        verified = 0.0 < rival < math.inf
+        return Alignment(best, best_cost, best_cost / rival if verified else math.inf)
 
     def costs(self, a: np.ndarray, b: np.ndarray, hypotheses: np.ndarray, stride: int):
         """[N] symmetric floor cost of hypotheses [N, 3] (goal pose in the robot frame)."""

@@ -24,7 +24,7 @@ import numpy as np
 from world_model import geometry
 from world_model.memory.map_keyframes import Fix
 from world_model.online.map_goals import MapGoals
-from world_model.planning.status import GOAL_LOCALISED
+from world_model.planning.status import GOAL_LOCALISED, GOAL_NOT_FOUND
 
 MAP_T_ODOM = np.array([0.5, -0.2, 0.3])
 FIX = np.array([2.0, 1.0, 0.4])  # map frame
@@ -37,7 +37,7 @@ class StraightMap:
     joined, session = True, 1
     config = types.SimpleNamespace(fix_lateral_sigma_scale=10.0)
 
-    def localise(self, latent):
+    def localise(self, latent, exclude=()):
         return Fix(FIX.copy(), np.array([0.05, 0.05, 0.02]), (1, 2, 3), 3)
 
     def route(self, start, fix, latent=None):
@@ -76,3 +76,48 @@ def test_the_goal_is_the_chain_end_composed_along_the_graph():
     np.testing.assert_allclose(view.pose, expected, atol=1e-9)
     np.testing.assert_allclose(view.waypoints[-1], expected, atol=1e-9)
     assert np.hypot(*(view.pose[:2] - _goal(goal_at_route_end=False).pose[:2])) > 0.29
+
+
+class LookAlikeMap(StraightMap):
+    """Two places answer the goal view: the look-alike's keyframes (1, 2, 3) win the vote until
+    they are excluded, then the true place's (7, 8)."""
+
+    TRUE_PLACE = np.array([0.5, 2.0, 1.0])
+
+    def localise(self, latent, exclude=()):
+        if {1, 2, 3} & set(exclude):
+            return Fix(self.TRUE_PLACE.copy(), np.full(3, 0.05), (7, 8), 2)
+        return super().localise(latent)
+
+    def route(self, start, fix, latent=None):
+        return [fix.pose.copy()]
+
+
+def test_a_fix_the_robot_stands_at_without_seeing_the_goal_view_is_dropped():
+    goals = MapGoals(LookAlikeMap(), _far_relpose, filter_keep=0.0, reject_s=0.4)
+    at_fix = LookAlikeMap().to_odom(FIX)  # the robot drove to the look-alike place
+    statuses = [goals.update(at_fix, np.zeros(8), np.ones(8), stamp_ns=int(t * 1e8)).status
+                for t in range(5)]  # 0.1 s apart
+    assert statuses == [GOAL_LOCALISED] * 4 + [GOAL_NOT_FOUND]
+    assert goals.rejected == {1, 2, 3} and goals.rejections == 1
+    view = goals.update(at_fix, np.zeros(8), np.ones(8), stamp_ns=int(5e8))  # without them
+    assert view.status == GOAL_LOCALISED
+    np.testing.assert_allclose(view.pose, LookAlikeMap().to_odom(LookAlikeMap.TRUE_PLACE),
+                               atol=1e-9)
+    goals.reset()  # a new goal: every keyframe may place it again
+    assert goals.rejected == set()
+
+
+def test_fixes_are_kept_when_rejection_is_off_or_the_goal_pose_is_remembered():
+    at_fix = LookAlikeMap().to_odom(FIX)
+    off = MapGoals(LookAlikeMap(), _far_relpose, filter_keep=0.0)
+    assert all(off.update(at_fix, np.zeros(8), np.ones(8), stamp_ns=int(t * 1e8)).status
+               == GOAL_LOCALISED for t in range(20))
+    named = MapGoals(LookAlikeMap(), _far_relpose, filter_keep=0.0, reject_s=0.4)
+    assert all(named.update(at_fix, np.zeros(8), np.ones(8), goal_map_pose=FIX,
+                            stamp_ns=int(t * 1e8)).status == GOAL_LOCALISED for t in range(20))
+    passing = MapGoals(LookAlikeMap(), _far_relpose, filter_keep=0.0, reject_s=0.4)
+    for t in range(20):  # driving past the fix, never standing at it for 0.4 s
+        pose = at_fix + ([0.0, 0.0, 0.0] if t % 3 == 0 else [1.0, 0.0, 0.0])
+        assert passing.update(pose, np.zeros(8), np.ones(8),
+                              stamp_ns=int(t * 1e8)).status == GOAL_LOCALISED

@@ -327,12 +327,13 @@ class LatentMap:
             self._stats['proximity_edges_added'] += len(edges)
             return len(edges)
 
-    def localise(self, latent) -> Fix | None:
-        """Where a view is in the map frame; None without a consensus (an unknown view)."""
-        z = np.asarray(latent, np.float32).reshape(-1)
-        cfg = self.config
+    def localise(self, latent, exclude=()) -> Fix | None:
+        """Where a view is in the map frame, not from keyframe ids exclude (a fix found wrong);
+        None without a consensus (an unknown view)."""
+        z, cfg = np.asarray(latent, np.float32).reshape(-1), self.config
         with self._lock:
             idx = self.kf.retrieve(z, cfg.localise_k)
+            idx = idx[~np.isin(self.kf.ids[idx], list(exclude))]
             if len(idx) == 0:
                 return None
             rel, w, ok, sigma = self._ask(self.kf.lat[idx], np.broadcast_to(z, (len(idx), z.size)))
@@ -392,8 +393,7 @@ class LatentMap:
             return dict(self._stats, **self.drift.stats(), keyframes=self.kf.n,
                         joined_keyframes=int(self.kf.joined[:self.kf.n].sum()),
                         edges=len(kinds), traversal_edges=kinds.count('traversal'),
-                        proximity_edges=kinds.count('proximity'),
-                        sessions=len(self._sessions),
+                        proximity_edges=kinds.count('proximity'), sessions=len(self._sessions),
                         joined_sessions=sum(j for j, _ in self._sessions.values()),
                         session=self._sid, joined=self.joined,
                         pending_proximity=len(self._pending))

@@ -110,6 +110,11 @@ class FramePipelineConfig:
                                     help='share of the goal estimate kept per frame when the '
                                          'next measurement is fused (goal_filter.py); 0: each '
                                          'measurement of a frame as it is')
+    goal_reject_s: float = param(5.0, lo=0.0, hi=3600.0,
+                                 help='a goal fix the robot stands at (within 0.35 m) this long '
+                                      'without homing on the goal view is a look-alike place: '
+                                      'localise the goal without its keyframes [s, frame '
+                                      'stamps]; 0: never')
     # the camera's geometry is the robot's calibration: no default fits every robot
     floor_homing: bool = param(False, help='near an image goal, also align the camera view with '
                                            'the goal image on the floor both see '
@@ -205,7 +210,8 @@ class FramePipeline:
             self.map_goals = MapGoals(self.map, model.relative_pose, cfg.goal_refresh_frames,
                                       cfg.route_refresh_frames, cfg.homing_distance_m,
                                       cfg.homing_sigma_m, cfg.goal_filter_keep,
-                                      cfg.goal_at_route_end, floor_homing(cfg))
+                                      cfg.goal_at_route_end, floor_homing(cfg),
+                                      cfg.goal_reject_s)
             for latent, stamp in zip(store.history(), store.history_stamps()):
                 self.timeline.add(Frame(int(stamp), latent, np.zeros(2, np.float32), None))
 
@@ -222,6 +228,7 @@ class FramePipeline:
             self.map_goals.homing_sigma_m = config.homing_sigma_m
             self.map_goals.filter.keep = config.goal_filter_keep
             self.map_goals.goal_at_route_end = config.goal_at_route_end
+            self.map_goals.reject_s = config.goal_reject_s
             floor = self.map_goals.floor
             if (floor.aligner.camera if floor else None) != camera_geometry(config):
                 if floor is not None:
@@ -275,7 +282,8 @@ class FramePipeline:
         # goal estimate
         goal, view = self.goal, NO_GOAL
         if goal is not None and self.map_goals is not None:
-            view = self.map_goals.update(pose, latent, goal.latent, goal.pose, rgb, goal.image)
+            view = self.map_goals.update(pose, latent, goal.latent, goal.pose, rgb, goal.image,
+                                         frame.stamp_ns)
         elif goal is not None:  # no memory, no map: a goal image cannot be placed
             view = GoalView(GOAL_NOT_FOUND, None, None, None)
         goal_pose = view.pose

@@ -31,6 +31,10 @@ view directly. Each frame's measurement, homing or the map's, goes through a Goa
 axis, the map across it. With the goal's pixels and a FloorHoming (floor_homing.py), homing
 views are also aligned with the goal view on the floor they share, off the frame's thread; a
 trusted alignment measures the goal in every direction (FLOOR_SIGMA_M), the side included.
+
+A fix the robot stands at (within REJECT_RADIUS_M) for reject_s seconds of frame stamps without
+the head homing on the goal view was a look-alike place: its keyframes are left out of the next
+localisations of this goal (0: never). A named goal's remembered pose is never dropped.
 """
 
 from typing import NamedTuple
@@ -61,6 +65,7 @@ NO_GOAL = GoalView(GOAL_NONE, None, None, None)
 MAP_SIGMA_FLOOR_M = 0.1  # a fix's spread says how its views agree, not how right they are
 FLOOR_SIGMA_M = 0.05  # trusted floor alignments: 0.022 m median, p90 0.04-0.05 m (BENCHMARKS)
 FLOOR_SIGMA_RAD = 0.05
+REJECT_RADIUS_M = 0.35
 
 
 class MapGoals:
@@ -69,13 +74,15 @@ class MapGoals:
     def __init__(self, latent_map, relpose, goal_refresh_frames: int = 5,
                  route_refresh_frames: int = 10, homing_distance_m: float = 1.0,
                  homing_sigma_m: float = 0.15, filter_keep: float = 0.8,
-                 goal_at_route_end: bool = True, floor=None):
+                 goal_at_route_end: bool = True, floor=None, reject_s: float = 0.0):
         self.map, self.relpose = latent_map, relpose
         self.goal_refresh_frames, self.route_refresh_frames = goal_refresh_frames, \
             route_refresh_frames
         self.homing_distance_m, self.homing_sigma_m = homing_distance_m, homing_sigma_m
         self.goal_at_route_end = goal_at_route_end
         self.floor = floor  # FloorHoming, or None: the head alone homes
+        self.reject_s = reject_s
+        self.rejections = 0  # fixes found wrong, over all goals (diagnostics)
         self.filter = GoalFilter(filter_keep)
         self.reset()
 
@@ -83,18 +90,21 @@ class MapGoals:
         """Forget the fix and the route (a new goal)."""
         self.fix, self.route_map = None, None
         self._since_fix = self._since_route = 0
+        self._near_since = None  # stamp [ns] since when the robot stands at an unconfirmed fix
+        self.rejected = set()  # keyframe ids of this goal's fixes found wrong
         self.filter.reset()
         self._session = None
         if self.floor is not None:
             self.floor.reset()
 
     def update(self, pose, latent, goal_latent, goal_map_pose=None, image=None,
-               goal_image=None) -> GoalView:
+               goal_image=None, stamp_ns: int | None = None) -> GoalView:
         """The goal (latent [D], or None) seen from odometry pose with the current view.
 
         goal_map_pose: where the goal is known to be in the map (a named goal remembered in a
         joined session); the latent then only finds the keyframes to route to. image and
         goal_image (rgb, one camera): the views floor homing aligns, when both are given.
+        stamp_ns: the frame's stamp (the time a fix is stood at; None: no fix is dropped).
         """
         if goal_latent is None:
             return NO_GOAL
@@ -113,6 +123,7 @@ class MapGoals:
                 pose[2], sigma[0, :2], lateral)[0], sigma[0, 2])
             if self.floor is not None and image is not None and goal_image is not None:
                 goal = self._floor_homing(pose, image, goal_image, goal)
+            self._near_since = None
             return GoalView(GOAL_LOCALISED, goal, sigma[0].copy(), None, 1)
         if not latent_map.joined:
             self.route_map = None  # routes start from the robot: unknown until joined
@@ -120,7 +131,7 @@ class MapGoals:
         # localise
         self._since_fix += 1
         if self.fix is None or self._since_fix >= self.goal_refresh_frames:
-            fix = latent_map.localise(goal_latent)
+            fix = latent_map.localise(goal_latent, exclude=self.rejected)
             self._since_fix = 0
             if goal_map_pose is not None:
                 ids, support = (fix.keyframe_ids, fix.support) if fix is not None else ((), 0)
@@ -147,6 +158,8 @@ class MapGoals:
                                        max(float(self.fix.std[2]), 0.05))
         if waypoints is not None:
             waypoints[-1] = goal_pose
+        if goal_map_pose is None and self._unconfirmed_at(pose, goal_pose, stamp_ns):
+            return GoalView(GOAL_NOT_FOUND, None, None, None)  # localised afresh next frame
         return GoalView(GOAL_LOCALISED, goal_pose, self.fix.std.copy(), waypoints,
                         self.fix.support)
 
@@ -159,3 +172,19 @@ class MapGoals:
                                       information, FLOOR_SIGMA_RAD)
         self.floor.submit(pose, image, goal_image, geometry.relative(pose, goal))
         return goal
+
+    def _unconfirmed_at(self, pose, goal_pose, stamp_ns) -> bool:
+        # True when the robot stood at the fix for reject_s without homing: the fix is dropped
+        if not self.reject_s or stamp_ns is None or \
+                np.hypot(*(np.asarray(goal_pose)[:2] - pose[:2])) >= REJECT_RADIUS_M:
+            self._near_since = None
+            return False
+        if self._near_since is None or stamp_ns < self._near_since:
+            self._near_since = stamp_ns  # arrived (or the clock went back)
+        if (stamp_ns - self._near_since) * 1e-9 < self.reject_s:
+            return False
+        self.rejected.update(self.fix.keyframe_ids)
+        self.rejections += 1
+        self.fix = self.route_map = self._near_since = None
+        self.filter.reset()
+        return True

@@ -342,7 +342,8 @@ class WorldModelNode(GuardedLifecycleNode):
                            'memory_history': stats['history'], 'memory_goals': stats['goals'],
                            'memory_write_errors': stats['write_errors']})
         if pipeline is not None and pipeline.map is not None:
-            values.update({f'map_{k}': v for k, v in pipeline.map.stats().items()})
+            values.update({f'map_{k}': v for k, v in pipeline.map.stats().items()},
+                          goal_fix_rejections=pipeline.map_goals.rejections)
             if pipeline.map_goals.floor is not None:
                 values.update(pipeline.map_goals.floor.counters())
         values.update(zip(('surprise', 'latent_error', 'surprise_scale'), self.last_surprise))

@@ -107,6 +107,9 @@ def test_a_view_the_aligner_cannot_use_is_counted_and_the_worker_goes_on(sim, si
         assert homing.wait_idle()
         done = homing.take()
         assert done is None or not done.alignment.trusted
+        counters = homing.counters()
+        assert counters['floor_errors'] + counters['floor_alignments'] == 1
+        assert bool(counters['floor_last_error']) == (counters['floor_errors'] == 1)
         homing.submit(robot, view, goal_view, np.zeros(3))  # the next view still aligns
         assert homing.wait_idle() and homing.take().alignment.trusted
     finally:

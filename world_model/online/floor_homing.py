@@ -73,9 +73,10 @@ class FloorHoming:
             return done
 
     def counters(self) -> dict:
-        """A copy of the counters (diagnostics): alignments, trusted, errors, skipped."""
+        """A copy of the counters (diagnostics): alignments, trusted, errors, skipped, and the
+        last error's text."""
         with self._lock:
-            return dict(self.stats)
+            return dict(self.stats, floor_last_error=self.last_error)
 
     def reset(self):
         """Forget queued and finished alignments (a new goal or a new odometry frame)."""
@@ -106,13 +107,13 @@ class FloorHoming:
             try:
                 alignment = self.aligner.align(image, goal_image, init)
             except Exception as exc:  # noqa: BLE001 a view it cannot align must not end homing
-                alignment = None
-                self.last_error = str(exc)
+                alignment, error = None, f'{type(exc).__name__}: {exc}'
             with self._lock:
                 self._busy = False
                 self._lock.notify_all()
                 if alignment is None:
                     self.stats['floor_errors'] += 1
+                    self.last_error = error
                     continue
                 self.stats['floor_alignments'] += 1
                 self.stats['floor_trusted'] += alignment.trusted

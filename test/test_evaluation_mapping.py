@@ -119,6 +119,9 @@ def test_table_shows_goal_localisation_and_dashes_for_the_baseline():
     line = next(row for row in table.splitlines() if row.startswith('goal estimate error med'))
     assert line.split()[-2:] == ['0.20', '-']
     assert 'no goal estimate' in table and "'goal_unknown' frames" in table
+    assert agent['success_interval_95'][1] < 1.0  # one failed episode: 0-79% (Wilson)
+    interval = next(row for row in table.splitlines() if row.startswith('success 95% interval'))
+    assert interval.split()[-2:] == ['0%-79%', '0%-79%']
 
 
 def _memory_args(*words):

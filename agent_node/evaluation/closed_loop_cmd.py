@@ -217,6 +217,7 @@ def _model_info(model_dir) -> dict:
 def format_table(results: dict) -> str:
     """Plain-text comparison of the policies' summaries."""
     rows = [('success rate', 'success_rate', '{:.0%}'),
+            ('success 95% interval', 'success_interval_95', _interval),
             ('final distance mean [m]', 'final_distance_mean', '{:.2f}'),
             ('steps to success (median)', 'steps_to_success_median', '{:.0f}'),
             ('collision steps / episode', 'collisions_per_episode', '{:.2f}'),
@@ -239,9 +240,15 @@ def format_table(results: dict) -> str:
                 value = value.get(part) if isinstance(value, dict) else None
             cells.append('-' if value is None or (isinstance(value, float) and
                                                   not math.isfinite(value))
-                         else fmt.format(value))
+                         else fmt(value) if callable(fmt) else fmt.format(value))
         lines.append(f'{label:28}' + ''.join(f'{c:>12}' for c in cells))
     return '\n'.join(lines)
+
+
+def _interval(bounds) -> str:
+    if not isinstance(bounds, list) or None in bounds:
+        return '-'
+    return f'{bounds[0]:.0%}-{bounds[1]:.0%}'
 
 
 class _Progress:

@@ -26,6 +26,7 @@ import numpy as np
 
 from world_model import geometry
 from world_model.evaluation.episodes import EpisodeSpec
+from world_model.evaluation.success_stats import success_interval
 from world_model.planning.status import GOAL_UNKNOWN
 
 
@@ -272,6 +273,7 @@ def summarise(records: list[EpisodeRecord]) -> dict:
         'episodes': n,
         'successes': len(wins),
         'success_rate': _round(len(wins) / n if n else math.nan),
+        'success_interval_95': [_round(v) for v in success_interval(len(wins), n)],
         'final_distance_mean': _round(_mean([e.final_distance for e in records])),
         'final_distance_median': _round(_median([e.final_distance for e in records])),
         'steps_to_success_mean': _round(_mean([e.steps for e in wins]), 2),

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from world_model import geometry
-from world_model.planning.arrival import LINE, TURN, Arrival, turn_command
+from world_model.planning.arrival import AIM, GO, LINE, TURN, Arrival, turn_command
 from world_model.planning.decision import EXPLICIT, PlannerDecider
 from world_model.planning.decision_config import DecisionConfig
 from world_model.planning.planner_config import PlannerConfig
@@ -147,11 +147,62 @@ def test_a_base_that_cannot_reverse_hands_a_goal_behind_it_back_to_the_mpc():
 
 def test_a_lateral_offset_the_line_cannot_remove_hands_back_to_the_mpc():
     arrival, goal = Arrival(), np.array([0.0, 0.0, 0.0])
-    pose, arrived, phases = drive(arrival, (0.2, 0.2, 0.0), goal, 4.5)
+    pose, arrived, phases = drive(arrival, (0.2, 0.12, 0.0), goal, 4.5)  # within AIM_LATERAL_M
     line_end = len(phases) - phases[::-1].index(LINE)
     assert not arrived and line_end < len(phases)
     assert phases[line_end] is None and not arrival.steering  # abreast: the MPC plans again
     assert abs(geometry.relative(goal, pose)[0]) < PLANNER.goal_tolerance
+
+
+@pytest.mark.parametrize('start', [(0.0, 0.4, 0.0), (-0.1, -0.3, 0.2), (0.1, 0.25, -0.3)])
+def test_a_robot_stalled_beside_the_goal_aims_at_it_drives_there_and_turns(start):
+    """Beside the goal at about its heading (floor homing moved the goal sideways): a line
+    along the goal's axis cannot get there; facing the goal's position and driving can."""
+    arrival, goal = Arrival(), np.array([0.0, 0.0, 0.0])
+    pose, arrived, phases = drive(arrival, start, goal, 20.0)
+    assert arrived, (pose, phases[-5:])
+    assert AIM in phases and GO in phases and LINE not in phases
+    assert np.hypot(*pose[:2]) < PLANNER.goal_tolerance
+    assert abs(geometry.wrap_angle(pose[2])) <= PLANNER.goal_yaw_tolerance
+    assert len(phases) < 150  # about 10 s: within an episode's budget
+
+
+def test_a_goal_moved_sideways_during_a_line_is_aimed_at_instead():
+    arrival, goal = Arrival(), np.array([0.0, 0.0, 0.0])
+    arrival.near, arrival.phase = True, LINE
+    arrival.update(0.0, (0.2, 0.05, 0.0), goal, PLANNER, CONFIG)
+    assert arrival.phase == LINE
+    arrival.update(0.1, (0.2, 0.05, 0.0), np.array([0.0, 0.4, 0.0]), PLANNER, CONFIG)
+    assert arrival.phase == AIM  # 0.35 m across the new goal's axis
+
+
+def test_an_estimate_jittering_across_the_approach_radius_keeps_the_final_approach():
+    """0.4 m from the goal, the estimate moving by 0.1 m: the approach region is left only
+    beyond 1.5 x approach_radius_m, so the final approach is not dropped and taken up in turn."""
+    arrival, goal = Arrival(), np.array([0.0, 0.0, 0.0])
+    for t in np.arange(0.0, 1.61, 0.1):
+        arrival.update(t, (0.35, 0.0, -0.9), goal, PLANNER, CONFIG)
+    assert arrival.near and arrival.phase == TURN
+    arrival.update(1.7, (0.45, 0.0, -0.9), goal, PLANNER, CONFIG)
+    assert arrival.near and arrival.phase == TURN
+    arrival.update(1.8, (0.65, 0.0, -0.9), goal, PLANNER, CONFIG)
+    assert not arrival.near and arrival.phase is None
+
+
+def test_near_the_goal_the_decider_does_not_turn_to_it_on_the_spot():
+    """A goal behind the robot 0.45 m away: turned to on the spot when coming from afar, but
+    not after the robot was within approach_radius_m (the final approach's business)."""
+    goal = (0.0, 0.0, 0.0)
+    far = PlannerDecider(PlannerConfig(), DecisionConfig(), clock=lambda: 0.0)
+    far.on_odom((0.45, 0.0, -0.9))
+    far.on_goal(goal, 'odom', EXPLICIT)
+    assert far.on_futures('odom').steer and far.rotating < 0.0  # the short way: right
+    near = PlannerDecider(PlannerConfig(), DecisionConfig(), clock=lambda: 0.0)
+    near.on_odom((0.35, 0.0, -0.9))
+    near.on_goal(goal, 'odom', EXPLICIT)
+    near.on_odom((0.45, 0.0, -0.9))
+    decision = near.on_futures('odom')
+    assert decision.plan and not decision.steer and near.rotating == 0.0
 
 
 def test_at_the_goal_position_the_turn_is_steered_not_planned():

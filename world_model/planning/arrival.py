@@ -21,14 +21,20 @@ the time to move the goal once the robot faces that way; a goal moved away clear
 An image goal's estimate is least precise from a heading the goal view was not taken from: the
 relative-pose head is sharp within 15 deg of the view and 4-8 times worse beyond 45 deg
 (BENCHMARKS.md), and the learned futures cannot resolve the last 0.1 m. Once the robot is no
-approach_progress_m closer to the goal than approach_stall_s ago, within approach_radius_m, it
+approach_progress_m closer to the goal than approach_stall_s ago, near it (within
+approach_radius_m, left only beyond NEAR_LEAVE times it: an estimate jittering across the radius
+must not drop a final approach for a turn to the goal and take it up again, for good), it
 therefore makes a final approach, as Nav2's rotation shim and docking controllers do:
 - turn: on the spot to within approach_yaw_tolerance of the goal heading;
 - line: forward or back along the goal's axis at up to approach_speed, steering onto the axis,
   until abreast of the goal (turning again if the heading is lost); the estimate refined on the
   way moves the goal, and the robot.
-Then the MPC takes over again. A final approach never counts as arrival. At the goal position the
-robot turns to the goal heading the same way (turn_command).
+Then the MPC takes over again. A robot stalled beside the goal (more than AIM_LATERAL_M across
+its axis, as after floor homing moved the goal sideways), or 2 AIM_LATERAL_M beside a goal moved
+during a turn or line, cannot mend that along the axis; it turns to face the goal's position
+instead (aim), drives straight to it (go), and turns to the goal heading there. A final
+approach never counts as arrival. At the goal position the robot turns to the goal heading the
+same way (turn_command).
 """
 
 from collections import deque
@@ -38,11 +44,15 @@ import numpy as np
 
 from world_model import geometry
 
-TURN, LINE = 'turn', 'line'
+TURN, LINE, AIM, GO = 'turn', 'line', 'aim', 'go'
+AIM_LATERAL_M = 0.15  # [m] stalled this far across the goal's axis: aim at its position
+AIM_TOLERANCE = 0.15  # [rad] go once facing the goal's position this closely...
+GO_ABORT = 0.5  # [rad] ...and aim again when it drifts this far off
 TURN_GAIN = 2.0  # [1/s] turn rate per rad of heading error
 MIN_TURN = 0.15  # [rad/s] below this the base may not move at all
 LINE_GAIN = 1.0  # [1/s] speed per m along the goal axis
 LATERAL_GAIN = 10.0  # [1/m^2] steering per m off the axis per m/s of speed
+NEAR_LEAVE = 1.5  # the approach region is left beyond this many approach_radius_m
 
 
 class Arrival:
@@ -51,6 +61,7 @@ class Arrival:
     def __init__(self):
         self.xy_reached = False  # the position part of the goal check, with hysteresis
         self.phase = None  # TURN or LINE during a final approach
+        self.near = False  # within approach_radius_m of the goal, with hysteresis
         self.window = deque()  # (t, distance to the goal) over the last approach_stall_s
         self.held_since = None  # robot time position and heading came within tolerance
 
@@ -61,7 +72,8 @@ class Arrival:
 
     @property
     def stage(self) -> str:
-        """For diagnostics: 'mpc', 'final approach: turn' / 'line', or 'at goal'."""
+        """For diagnostics: 'mpc', 'final approach: turn' / 'line' / 'aim' / 'go', or 'at goal'.
+        """
         if self.xy_reached:
             return 'at goal'
         return f'final approach: {self.phase}' if self.phase else 'mpc'
@@ -88,11 +100,27 @@ class Arrival:
             self.xy_reached = True
         elif distance > 2.0 * tolerance:
             self.xy_reached = False
+        # near the goal, with hysteresis: an estimate that jitters across approach_radius_m
+        # switched a robot with the goal behind it between a final approach (turn to the goal
+        # heading) and turning to the goal, for good (BENCHMARKS.md, ninth session)
+        if distance <= config.approach_radius_m:
+            self.near = True
+        elif distance > NEAR_LEAVE * config.approach_radius_m:
+            self.near = False
         stalled = self._stalled(now, distance, config)
         # final approach phases
-        along = geometry.relative(goal, pose)[0]  # the robot along the goal's axis
-        if self.xy_reached or distance > config.approach_radius_m:
+        along, lateral, _ = geometry.relative(goal, pose)  # the robot in the goal's frame
+        bearing = abs(_bearing_error(pose, goal))
+        if self.xy_reached or not self.near:
             self.phase = None
+        elif self.phase == AIM and bearing <= AIM_TOLERANCE:
+            self.phase = GO
+        elif self.phase == GO and bearing > GO_ABORT:
+            self.phase = AIM
+        elif self.phase in (AIM, GO):
+            pass  # until the position is reached (xy_reached) or the robot leaves
+        elif self.phase is not None and abs(lateral) > 2.0 * AIM_LATERAL_M:
+            self.phase = AIM  # the estimate moved the goal sideways: the line cannot follow
         elif self.phase == TURN and yaw_error <= config.approach_yaw_tolerance:
             self.phase = LINE
         elif self.phase == LINE and (abs(along) < 0.5 * tolerance or
@@ -102,7 +130,7 @@ class Arrival:
         elif self.phase == LINE and yaw_error > 4.0 * config.approach_yaw_tolerance:
             self.phase = TURN  # steered off the heading (or the estimate turned): again
         elif self.phase is None and config.approach and stalled:
-            self.phase = TURN
+            self.phase = AIM if abs(lateral) > AIM_LATERAL_M else TURN
         # arrival, once held
         if not (self.xy_reached and yaw_error <= planner_config.goal_yaw_tolerance):
             self.held_since = None
@@ -125,6 +153,15 @@ class Arrival:
     def command(self, pose, goal, planner_config, config) -> tuple[float, float]:
         """(v, omega) while steering: along the goal axis (LINE), else turning on the spot."""
         turn_rate = min(config.turn_rate, planner_config.omega_max)
+        if self.phase in (AIM, GO):
+            error = _bearing_error(pose, goal)
+            omega = float(np.clip(TURN_GAIN * error, -turn_rate, turn_rate))
+            if self.phase == AIM:
+                return 0.0, (math.copysign(max(MIN_TURN, abs(omega)), error)
+                             if abs(error) > 0.5 * AIM_TOLERANCE else 0.0)
+            distance = math.hypot(goal[0] - pose[0], goal[1] - pose[1])
+            v = min(planner_config.v_max, config.approach_speed, LINE_GAIN * distance)
+            return float(v), omega
         if self.phase != LINE:
             return 0.0, turn_command(pose, goal, turn_rate, config.approach_yaw_tolerance)
         along, lateral, yaw = geometry.relative(goal, pose)
@@ -132,6 +169,11 @@ class Arrival:
                           min(planner_config.v_max, config.approach_speed)))
         omega = -TURN_GAIN * geometry.wrap_angle(yaw) - LATERAL_GAIN * v * lateral
         return v, float(np.clip(omega, -turn_rate, turn_rate))
+
+
+def _bearing_error(pose, goal) -> float:
+    """[rad] how far the robot's heading is from facing the goal's position."""
+    return geometry.wrap_angle(math.atan2(goal[1] - pose[1], goal[0] - pose[0]) - pose[2])
 
 
 def turn_command(pose, goal, turn_rate: float, tolerance: float) -> float:

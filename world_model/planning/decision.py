@@ -40,9 +40,9 @@ robot's own seconds, as Nav2's progress checker does on the node clock:
   the status leaves localised (a new odometry session makes it meaningless).
 - waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
   to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
-- a target behind: more than rotate_to_target_rad off the heading (and further than
-  approach_radius_m), the node turns on the spot toward it (steer_command()) until within a
-  quarter of that, then the MPC plans again.
+- a target behind: more than rotate_to_target_rad off the heading (further than
+  approach_radius_m, the robot not near the goal: Arrival.near), the node turns on the spot
+  toward it (steer_command()) until within a quarter of that, then the MPC plans again.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
 - recovery: driving whose commands asked for translation for stall_time_s while the odometry
@@ -365,7 +365,7 @@ class PlannerDecider:
     def _rotate_to(self, target):
         """Start, go on with or end the turn on the spot to a target behind (hysteresis)."""
         config, pose = self.config, self.odom_pose
-        if target is None or pose is None or self.arrival.steering or \
+        if target is None or pose is None or self.arrival.steering or self.arrival.near or \
                 np.hypot(*(target[:2] - pose[:2])) <= config.approach_radius_m:
             self.rotating = 0.0
             return

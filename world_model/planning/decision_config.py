@@ -73,7 +73,7 @@ class DecisionConfig:
                                       '[rad/s]')
     approach: bool = param(True, help='an approach that stalls short of the goal ends with a '
                                       'final approach: turn to the goal heading, then along '
-                                      'it ...')
+                                      'it (beside the goal: turn to it, drive there) ...')
     approach_radius_m: float = param(0.4, lo=0.0, hi=100.0,
                                      help='... within this distance of the goal ... [m]')
     approach_stall_s: float = param(1.5, lo=0.1, hi=60.0,
@@ -99,11 +99,13 @@ class DecisionConfig:
     # of both stood still (open arena, 2 of 50 episodes froze for 130-200 steps)
     rotate_to_target_rad: float = param(1.6, lo=0.1, hi=math.pi,
                                         help='a target (waypoint or goal) further than '
-                                             'approach_radius_m and more than this off the '
-                                             'heading is turned to on the spot at turn_rate '
-                                             'first, until within a quarter of it (as Nav2 '
-                                             "RPP's rotate_to_heading); pi: off (a car-like "
-                                             'base) [rad]')
+                                             'approach_radius_m, more than this off the '
+                                             'heading, the robot not near the goal (within '
+                                             'approach_radius_m, left beyond 1.5 times it), '
+                                             'is turned to on the spot at turn_rate first, '
+                                             "until within a quarter of it (as Nav2 RPP's "
+                                             'rotate_to_heading); pi: off (a car-like base) '
+                                             '[rad]')
     base_frame: str = param('base_link', help='robot body frame (cmd_vel, relative goals)')
     odom_frame: str = param('odom', help='frame of the futures, odometry and goals')
 

@@ -16,9 +16,9 @@
 For the goals `jepa-agent closed-loop` plans (same layout, seed and count), each goal image is
 compared with views rendered on a grid over the free space
 (world_model/evaluation/view_ambiguity.py): a view at least --far-m away that is closer to the
-goal image than the views --near-m beside the goal is a look-alike. Pixel look-alikes bound any
-image-goal agent on this arena; latent-only ones are the encoder's. With --report (a closed-loop
-report of the same protocol) each failed agent episode is set against its goal's test.
+goal image than the views --near-m beside the goal is a look-alike (a hint of confusable places,
+not a proof: see the module). With --report (a closed-loop report of the same protocol), how
+many goals with and without a look-alike were reached, and the failed episodes by cause.
 Ground truth only scores.
 
     python scripts/eval_goal_ambiguity.py --layout two_rooms --episodes 50 --seed 4242 \
@@ -74,6 +74,9 @@ def main(argv=None) -> int:
                         help='views this far beside the goal count as the goal (success < 0.3 m)')
     parser.add_argument('--far-m', type=float, default=0.6,
                         help='a view this far from the goal is elsewhere')
+    parser.add_argument('--ratio', type=float, default=1.0,
+                        help='a look-alike is this many times nearer the goal image than the '
+                             'near views are, or nearer still')
     parser.add_argument('--report', help='a closed-loop report of the same layout and seed')
     parser.add_argument('--verbose', action='store_true', help='one line per goal')
     args = parser.parse_args(argv)
@@ -83,6 +86,7 @@ def main(argv=None) -> int:
                            image_height=model.input_height)
     specs = plan_episodes(HarnessConfig(layout=args.layout), sim_config, args.episodes, args.seed)
     failed = failures(args.report)
+    reached = {True: [0, 0], False: [0, 0]}  # pixel look-alike -> [goals, failed]
     with DiffDriveSim(sim_config) as sim:
         sim.reset(seed=specs[0].seed)
         grid = view_grid(sim.layout, sim.config.robot_radius, args.spacing, args.headings)
@@ -101,11 +105,13 @@ def main(argv=None) -> int:
                                          args.far_m),
                      'latents': ambiguity(goal, latents[0], latents[1:], grid, grid_latents,
                                           args.far_m)}
-            flags = {space: test.ambiguous for space, test in tests.items()}
+            flags = {space: test.ratio < args.ratio for space, test in tests.items()}
             for space, flag in flags.items():
                 counts[space] += flag
             counts['both'] += flags['pixels'] and flags['latents']
             episode = failed.get(tuple(np.round(spec.goal, 3)))
+            reached[flags['pixels']][0] += 1
+            reached[flags['pixels']][1] += episode is not None
             if episode is not None:
                 error = (episode.get('goal_localisation') or {}).get('last_error_m')
                 kind = ('never placed' if error is None else
@@ -120,8 +126,12 @@ def main(argv=None) -> int:
                     for space, t in tests.items())
                     + (' FAILED' if episode is not None else ''))
         n = len(specs)
-        print(f'look-alike in pixels: {counts["pixels"]}/{n}, in latents: {counts["latents"]}/'
-              f'{n}, both: {counts["both"]}/{n}')
+        print(f'look-alike (ratio < {args.ratio}) in pixels: {counts["pixels"]}/{n}, in latents: '
+              f'{counts["latents"]}/{n}, both: {counts["both"]}/{n}')
+        if args.report:
+            print('reached: ' + ', '.join(
+                f'{goals - lost} of {goals} goals {name}' for name, (goals, lost) in
+                (('with a pixel look-alike', reached[True]), ('without', reached[False]))))
         for kind, (total, pixels, latents) in sorted(by_cause.items()):
             print(f'failed, {kind}: {total}; goal a look-alike in pixels {pixels}, '
                   f'in latents {latents}')

@@ -13,13 +13,15 @@
 # limitations under the License.
 """Is a goal image ambiguous? Views far from the goal that look more like it than a near one.
 
-An image goal names a place only as far as its view differs from every other view. For one goal,
-the views of a dense grid of poses are compared with the goal image (in any descriptor space:
-pixels, latents): a grid view at least `far_m` from the goal that is closer to the goal image
-than views `near_m` beside the goal (which would still count as reaching it) is a look-alike.
-Then no agent that sees only the goal image can tell the two places apart by looking, and the
-goal is ambiguous in that space. The grid is coarse, so the look-alike found is an upper bound
-on the nearest one: the count of ambiguous goals is a lower bound. Evaluation only.
+An image goal names a place only as far as its view differs from other views. For one goal, the
+views of a dense grid of poses are compared with the goal image in one descriptor space (pixels,
+latents) by RMS difference: a grid view at least `far_m` from the goal that is nearer the goal
+image than the views `near_m` beside it (which would still count as reaching it) is a
+look-alike, and ratio (far / near) says by how much. RMS difference is a crude likeness: a
+0.15 m step scales the scene and moves every edge, so a look-alike is a hint that two places
+are confusable, not proof that no agent can tell them apart (the closed loop reaches most such
+goals; BENCHMARKS.md). The grid is coarse, so the look-alike found is an upper bound on the
+nearest one. Evaluation only.
 """
 
 import dataclasses
@@ -39,7 +41,7 @@ class Ambiguity:
 
     @property
     def ratio(self) -> float:
-        """far / near: below 1 the goal has a look-alike (far can be 0 for identical views)."""
+        """far / near: below 1 the goal has a look-alike (0: an identical view)."""
         return self.far / self.near if self.near > 0.0 else math.inf
 
     @property

@@ -49,6 +49,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     runs = [(path, outcomes(path, args.policy)) for path in args.reports]
+    stems = [pathlib.Path(p).stem for p in args.reports]
+    names = {p: (str(pathlib.Path(*pathlib.Path(p).parts[-2:]).with_suffix(''))
+                 if stems.count(pathlib.Path(p).stem) > 1 else pathlib.Path(p).stem)
+             for p in args.reports}  # a/run.json and b/run.json: 'a/run', 'b/run'
     for path, run in runs:
         wins = sum(run.values())
         low, high = success_interval(wins, len(run))
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
             continue
         result = compare([base[k] for k in shared], [run[k] for k in shared], seed=args.seed)
         left_out = len(base) + len(run) - 2 * len(shared)
-        print(result.line(pathlib.Path(base_path).stem, pathlib.Path(path).stem)
+        print(result.line(names[base_path], names[path])
               + (f' ({left_out} unpaired episodes left out)' if left_out else ''))
     return 0
 

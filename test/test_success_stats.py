@@ -74,3 +74,13 @@ def test_the_script_pairs_reports_on_the_episodes_they_share(tmp_path):
     assert 'noisy - plain: -30 points' in out
     assert 'reached only by plain: 3, only by noisy: 0; McNemar p = 0.25' in out
     assert 'other.json: no episode in common' in out
+
+
+def test_reports_of_the_same_name_are_told_apart_by_their_folder(tmp_path):
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    base = report(tmp_path / 'a' / 'run.json', [True] * 4)
+    other = report(tmp_path / 'b' / 'run.json', [True] * 3 + [False])
+    out = subprocess.run([sys.executable, str(REPO / 'scripts/compare_closed_loop.py'), base,
+                          other], capture_output=True, text=True, check=True).stdout
+    assert 'b/run - a/run: -25 points' in out, out

@@ -15,8 +15,10 @@
 
 import pytest
 
-from world_model.planning.decision import DecisionConfig
-from world_model.planning.stall import Recovery, StallDetector
+from world_model.planning.decision import EXPLICIT, DecisionConfig, PlannerDecider
+from world_model.planning.planner_config import PlannerConfig
+from world_model.planning.stall import Recovery, StallDetector, idle_command
+from world_model.planning.status import PLANNING, RECOVERING
 
 
 def feed(detector, poses, v, dt=0.1, start=0.0):
@@ -66,3 +68,42 @@ def test_recovery_off_never_starts():
     config = DecisionConfig(recovery=False)
     recovery = Recovery()
     assert not any(recovery.observe(0.1 * i, (0.0, 0.0, 0.0), 0.3, config) for i in range(30))
+
+
+def test_plans_that_stand_still_for_standstill_time_s_are_a_stall_too():
+    """Its target square to the side, the MPC chose to stand still for 80-120 steps (two rooms,
+    BENCHMARKS.md ninth session): no command asked for translation, so no stall was seen."""
+    config = DecisionConfig()  # standstill_time_s 3.0
+    assert idle_command((0.01, -0.05)) and not idle_command((0.0, 0.3))
+    assert not idle_command((0.05, 0.0))
+    recovery = Recovery()
+    started = [recovery.observe(0.1 * i, (1.0, 1.0, 0.0), 0.0, config, idle=True)
+               for i in range(31)]
+    assert started == [False] * 30 + [True]  # 3.0 s after the first idle plan
+    assert recovery.cause.startswith('stalled: planned to stand still for 3 s')
+    assert recovery.active(3.5)
+    drifting = Recovery()  # standing plans while the robot still coasts: no stall
+    assert not any(drifting.observe(0.1 * i, (0.01 * i, 0.0, 0.0), 0.0, config, idle=True)
+                   for i in range(60))
+    turning = Recovery()  # one plan that turns restarts the count
+    verdicts = [turning.observe(0.1 * i, (0.0, 0.0, 0.0), 0.0, config, idle=i != 20)
+                for i in range(60)]
+    assert verdicts.index(True) == 51  # 3.0 s after the idle plans began again at 2.1 s
+    off = Recovery()
+    assert not any(off.observe(0.1 * i, (0.0, 0.0, 0.0), 0.0, DecisionConfig(recovery=False),
+                               idle=True) for i in range(60))
+
+
+def test_the_decider_backs_off_a_planner_that_stands_still_short_of_its_goal():
+    clock = [0.0]
+    decider = PlannerDecider(PlannerConfig(), DecisionConfig(), clock=lambda: clock[0])
+    decider.on_odom((0.0, 0.0, 0.0), 0.1)
+    decider.on_goal((0.0, 0.6, 0.0), 'odom', EXPLICIT)  # square to the left, 0.6 m away
+    states = []
+    for i in range(1, 40):
+        clock[0] = 0.1 * i
+        decider.on_odom((0.0, 0.0, 0.0), 0.1 * i + 0.1)
+        if decider.on_futures('odom').plan:
+            decider.cycle_planned((0.0, 0.01))  # the MPC chose to stand still
+        states.append(decider.state)
+    assert states[:29] == [PLANNING] * 29 and RECOVERING in states[29:]

@@ -45,8 +45,9 @@ robot's own seconds, as Nav2's progress checker does on the node clock:
   toward it (steer_command()) until within a quarter of that, then the MPC plans again.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
-- recovery: driving whose commands asked for translation for stall_time_s while the odometry
-  moved less than stall_distance_m (world_model.planning.stall) is a stall; the state is
+- recovery: driving whose commands asked for translation for stall_time_s, or whose plans
+  stood still for standstill_time_s, while the odometry moved less than stall_distance_m
+  (world_model.planning.stall) is a stall; the state is
   recovering for recovery_time_s, the node publishes recovery_command() (backing up while
   turning, left and right in turn), then the MPC plans again from rest.
 """
@@ -63,7 +64,7 @@ from world_model.planning.arrival import Arrival
 from world_model.planning.decision_config import DecisionConfig
 from world_model.planning.planner_config import PlannerConfig
 from world_model.planning.rate_window import RateWindow
-from world_model.planning.stall import Recovery
+from world_model.planning.stall import Recovery, idle_command
 from world_model.planning.status import (
     DRIVING_STATES,
     FUTURES_STALE,
@@ -133,7 +134,7 @@ class PlannerDecider:
         self.goal_status = None  # world_model/goal_status, None until one came
         self.waypoints, self.waypoints_time = None, None  # [M, 3] odom frame
         self.recovery = Recovery()
-        self.command_v = 0.0  # the last planned command's v
+        self.command_v, self.idle = 0.0, False  # the last planned v; it stood still
         self.rotating = 0.0  # turning on the spot to a target behind: the bearing error [rad]
 
     # -- the decision step ---------------------------------------------------------------------
@@ -195,10 +196,9 @@ class PlannerDecider:
             self.arrival.restart_timers()
         self.robot_time = robot_time
         notes = []
-        if self.state in DRIVING_STATES and \
-                self.recovery.observe(robot_time, pose, self.command_v, self.config):
-            notes.append(('warning', f'stalled: no progress for {self.config.stall_time_s:g} s '
-                                     f'of driving; backing off for '
+        if self.state in DRIVING_STATES and self.recovery.observe(
+                robot_time, pose, self.command_v, self.config, idle=self.idle):
+            notes.append(('warning', f'{self.recovery.cause}; backing off for '
                                      f'{self.config.recovery_time_s:g} s'))
         if self.goal is not None and not self.goal_reached:
             phase = self.arrival.phase
@@ -310,11 +310,11 @@ class PlannerDecider:
     def cycle_planned(self, command=(0.0, 0.0)):
         """A planning cycle published command (v, omega) (counted for plan_rate_hz)."""
         self.plan_rate.record()
-        self.command_v = float(command[0])
+        self.command_v, self.idle = float(command[0]), idle_command(command)
 
     def steered(self):
         """A steer_command() was published instead of a planning cycle."""
-        self.command_v = 0.0
+        self.command_v, self.idle = 0.0, False
 
     def recovery_command(self) -> tuple[float, float]:
         """(v, omega) to publish while recovering."""

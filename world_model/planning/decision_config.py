@@ -64,6 +64,10 @@ class DecisionConfig:
                                      '... [s, odometry stamps]')
     stall_distance_m: float = param(0.03, lo=0.001, hi=10.0,
                                     help='... and the odometry moved less than this [m]')
+    standstill_time_s: float = param(3.0, lo=0.1, hi=600.0,
+                                     help='planning that chose to stand still this long, the '
+                                          'odometry moving less than stall_distance_m, is a '
+                                          'stall too [s, odometry stamps]')
     recovery_time_s: float = param(1.0, lo=0.1, hi=60.0,
                                    help='back off for this long [s, odometry stamps] ...')
     recovery_speed: float = param(0.1, lo=0.0, hi=5.0,

@@ -17,11 +17,22 @@ A wheel caught on a door jamb or a wall the predicted futures did not foresee: t
 choosing the same blocked motion. Like Nav2's progress checker handing over to its back-up
 recovery, a stall is declared when every command of the last time_s asked for translation and
 the odometry moved less than distance_m; the planner then backs off (Recovery, used by
-world_model.planning.decision).
+world_model.planning.decision). A planner that keeps choosing to stand still while it drives
+(its target square to the side, where its 1 s horizon sees no gain in turning first; an
+exploration point beyond a wall) makes no progress either: standstill_time_s of such plans
+is a stall too.
 """
 
 from collections import deque
 import math
+
+IDLE_SPEED = 0.02  # [m/s] a planned command slower than this ...
+IDLE_TURN = 0.1  # [rad/s] ... and turning slower than this stands still
+
+
+def idle_command(command) -> bool:
+    """A planned (v, omega) that stands still."""
+    return abs(command[0]) < IDLE_SPEED and abs(command[1]) < IDLE_TURN
 
 
 class StallDetector:
@@ -55,20 +66,39 @@ class Recovery:
         self.detector = StallDetector()
         self.until = None  # robot time the back-off ends
         self.count = 0  # back-offs so far
+        self.idle_since = None  # (t, x, y) when the plans began to stand still
+        self.cause = ''  # why the last back-off started, for the log
 
-    def observe(self, t: float, pose, commanded_v: float, config) -> bool:
-        """Feed one odometry pose while driving; True when it starts a back-off."""
-        if not config.recovery or not self.detector.update(
-                t, pose, commanded_v, config.stall_time_s, config.stall_distance_m):
+    def observe(self, t: float, pose, commanded_v: float, config, idle: bool = False) -> bool:
+        """Feed one odometry pose while driving (idle: the last plan stood still); True when
+        it starts a back-off."""
+        if not config.recovery:
             return False
-        self.until, self.count = t + config.recovery_time_s, self.count + 1
+        if self.detector.update(t, pose, commanded_v, config.stall_time_s,
+                                config.stall_distance_m):
+            self.cause = f'stalled: no progress for {config.stall_time_s:g} s of driving'
+        elif self._standing(t, pose, idle, config):
+            self.cause = f'stalled: planned to stand still for {config.standstill_time_s:g} s'
+        else:
+            return False
+        self.until, self.count, self.idle_since = t + config.recovery_time_s, self.count + 1, None
         return True
+
+    def _standing(self, t: float, pose, idle: bool, config) -> bool:
+        if not idle or self.idle_since is not None and t < self.idle_since[0]:
+            self.idle_since = (t, float(pose[0]), float(pose[1])) if idle else None
+            return False
+        if self.idle_since is None:
+            self.idle_since = (t, float(pose[0]), float(pose[1]))
+        t0, x0, y0 = self.idle_since
+        return t - t0 >= config.standstill_time_s and \
+            math.hypot(pose[0] - x0, pose[1] - y0) < config.stall_distance_m
 
     def active(self, now: float | None) -> bool:
         return self.until is not None and now is not None and now < self.until
 
     def end(self):
-        self.until = None
+        self.until = self.idle_since = None
         self.detector.reset()
 
     def command(self, config) -> tuple[float, float]:

@@ -82,9 +82,12 @@ def test_plans_that_stand_still_for_standstill_time_s_are_a_stall_too():
     assert started == [False] * 30 + [True]  # 3.0 s after the first idle plan
     assert recovery.cause.startswith('stalled: planned to stand still for 3 s')
     assert recovery.active(3.5)
-    drifting = Recovery()  # standing plans while the robot still coasts: no stall
+    drifting = Recovery()  # standing plans while the robot still coasts: no stall ...
     assert not any(drifting.observe(0.1 * i, (0.01 * i, 0.0, 0.0), 0.0, config, idle=True)
                    for i in range(60))
+    # ... until it comes to rest: 3 s counted from where the count last found it moving
+    assert [drifting.observe(6.0 + 0.1 * i, (0.6, 0.0, 0.0), 0.0, config, idle=True)
+            for i in range(31)].index(True) == 30
     turning = Recovery()  # one plan that turns restarts the count
     verdicts = [turning.observe(0.1 * i, (0.0, 0.0, 0.0), 0.0, config, idle=i != 20)
                 for i in range(60)]

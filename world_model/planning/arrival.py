@@ -60,7 +60,7 @@ class Arrival:
 
     def __init__(self):
         self.xy_reached = False  # the position part of the goal check, with hysteresis
-        self.phase = None  # TURN or LINE during a final approach
+        self.phase = None  # TURN, LINE, AIM or GO during a final approach
         self.near = False  # within approach_radius_m of the goal, with hysteresis
         self.window = deque()  # (t, distance to the goal) over the last approach_stall_s
         self.held_since = None  # robot time position and heading came within tolerance

@@ -91,8 +91,12 @@ class Recovery:
         if self.idle_since is None:
             self.idle_since = (t, float(pose[0]), float(pose[1]))
         t0, x0, y0 = self.idle_since
-        return t - t0 >= config.standstill_time_s and \
-            math.hypot(pose[0] - x0, pose[1] - y0) < config.stall_distance_m
+        if t - t0 < config.standstill_time_s:
+            return False
+        if math.hypot(pose[0] - x0, pose[1] - y0) < config.stall_distance_m:
+            return True
+        self.idle_since = (t, float(pose[0]), float(pose[1]))  # it coasted: count from here
+        return False
 
     def active(self, now: float | None) -> bool:
         return self.until is not None and now is not None and now < self.until

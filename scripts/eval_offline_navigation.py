@@ -121,6 +121,9 @@ def run_episode(spec, sim, model, configs, map_path: str, protocol: HarnessConfi
     pipeline_config, planner_config, decision_config = configs
     with tempfile.TemporaryDirectory() as tmp:
         path = shutil.copy(map_path, f'{tmp}/episode.sqlite3')
+        for sidecar in ('-wal', '-shm'):  # a store not closed cleanly keeps writes in its WAL
+            if pathlib.Path(map_path + sidecar).exists():
+                shutil.copy(map_path + sidecar, path + sidecar)
         with LatentStore(MemoryConfig(path=path), dim=model.latent_dim) as store:
             pipeline = FramePipeline(model, pipeline_config, store)
             try:

@@ -36,21 +36,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
+from world_model.evaluation.evaluate_cmd import encode_images  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
 from world_model.evaluation.view_ambiguity import ambiguity, near_poses, view_grid  # noqa: E402
 from world_model.runtime import OnnxWorldModel  # noqa: E402
-
-BATCH = 256
 
 
 def render(sim: DiffDriveSim, poses: np.ndarray) -> np.ndarray:
     """uint8 views [N, H, W, 3] of poses, without distractors (as goal images are)."""
     return np.stack([sim.render_at(pose, distractors=False) for pose in poses])
-
-
-def encode(model: OnnxWorldModel, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([model.encode(images[i:i + BATCH])
-                           for i in range(0, len(images), BATCH)])
 
 
 def failures(report_path: str | None) -> dict:
@@ -91,7 +85,7 @@ def main(argv=None) -> int:
         sim.reset(seed=specs[0].seed)
         grid = view_grid(sim.layout, sim.config.robot_radius, args.spacing, args.headings)
         grid_pixels = render(sim, grid)
-        grid_latents = encode(model, grid_pixels)
+        grid_latents = encode_images(model, grid_pixels)
         print(f'{args.layout}, seed {args.seed}: {len(specs)} goals, {len(grid)} grid views '
               f'({args.spacing} m, {args.headings} headings); near {args.near_m} m, far '
               f'{args.far_m} m')
@@ -100,7 +94,7 @@ def main(argv=None) -> int:
         for spec in specs:
             goal = np.asarray(spec.goal)
             views = render(sim, np.concatenate([goal[None], near_poses(goal, args.near_m)]))
-            latents = encode(model, views)
+            latents = encode_images(model, views)
             tests = {'pixels': ambiguity(goal, views[0], views[1:], grid, grid_pixels,
                                          args.far_m),
                      'latents': ambiguity(goal, latents[0], latents[1:], grid, grid_latents,

@@ -42,12 +42,16 @@ import tempfile
 import time
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from agent_node.evaluation.node_params import (  # noqa: E402
+    node_config_of,
+    node_parameters,
+    sim_config_of,
+)
 from world_model import geometry  # noqa: E402
-from world_model.envs import DiffDriveSim, SimConfig  # noqa: E402
+from world_model.envs import DiffDriveSim  # noqa: E402
 from world_model.envs.diff_drive_sim import episode_layout  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.mapping_tour import ActionLimits, MappingTour  # noqa: E402
@@ -65,15 +69,14 @@ from world_model.runtime import OnnxWorldModel  # noqa: E402
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
-def node_config(cls, node: str, overrides: str, profile: pathlib.Path):
-    """cls with the profile's parameters of node (those that are its fields), then overrides."""
-    params = {}
-    for key, section in yaml.safe_load(profile.read_text()).items():
-        if key in ('/**', f'/**/{node}'):
-            params.update(section.get('ros__parameters', {}))
-    fields = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in params.items() if k in fields}
-    return dataclasses.replace(cls(), **values, **json.loads(overrides))
+def overrides(text: str, cls) -> dict:
+    """The JSON fields of cls given on the command line; a name cls lacks fails, named (the
+    values are checked with the profile's, in node_config_of)."""
+    values = json.loads(text)
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise SystemExit(f'unknown {cls.__name__} field(s) {unknown}')
+    return values
 
 
 def build_map(sim, model, pipeline_config, layout: str, seed: int, steps: int, path: str):
@@ -195,14 +198,18 @@ def main(argv=None) -> int:
     parser.add_argument('--report', help='write the episodes (compare_closed_loop.py reads it)')
     args = parser.parse_args(argv)
 
-    profile = pathlib.Path(args.profile)
-    configs = (node_config(FramePipelineConfig, 'world_model_node', args.pipeline, profile),
-               node_config(PlannerConfig, 'planner_node', args.planner, profile),
-               node_config(DecisionConfig, 'planner_node', args.decision, profile))
-    model = OnnxWorldModel(args.model_dir, threads=1)
     protocol = HarnessConfig(layout=args.layout)
-    sim = DiffDriveSim(SimConfig(layout=args.layout, image_width=model.input_width,
-                                 image_height=model.input_height))
+    # the parameters the closed loop gives its nodes, with this run's overrides
+    planner = {**overrides(args.planner, PlannerConfig),
+               **overrides(args.decision, DecisionConfig)}
+    parameters = node_parameters(protocol, '', args.profile, {
+        'world_model_node': overrides(args.pipeline, FramePipelineConfig),
+        'planner_node': planner})
+    configs = (node_config_of(parameters, 'world_model_node', FramePipelineConfig),
+               node_config_of(parameters, 'planner_node', PlannerConfig),
+               node_config_of(parameters, 'planner_node', DecisionConfig))
+    model = OnnxWorldModel(args.model_dir, threads=1)
+    sim = DiffDriveSim(sim_config_of(parameters))
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         map_path = args.map_file or f'{tmp}/map.sqlite3'

@@ -66,10 +66,16 @@ def node_parameters(config: HarnessConfig, memory_path: str, base_config=None,
     return merge(base, overrides)
 
 
+def node_config_of(parameters: dict, node: str, cls):
+    """cls from a parameters file's '/**' and node sections (the parameters that are its
+    fields), as that node builds it."""
+    values = {}
+    for section in ('/**', f'/**/{node}', node, f'/{node}'):
+        values.update((parameters.get(section) or {}).get('ros__parameters') or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    return from_dict(cls, {k: v for k, v in values.items() if k in names})
+
+
 def sim_config_of(parameters: dict) -> SimConfig:
     """The SimConfig that sim_node builds from a parameters file's '/**' and sim_node sections."""
-    values = {}
-    for section in ('/**', '/**/sim_node', 'sim_node', '/sim_node'):
-        values.update((parameters.get(section) or {}).get('ros__parameters') or {})
-    names = {f.name for f in dataclasses.fields(SimConfig)}
-    return from_dict(SimConfig, {k: v for k, v in values.items() if k in names})
+    return node_config_of(parameters, 'sim_node', SimConfig)

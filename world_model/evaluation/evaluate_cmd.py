@@ -88,9 +88,14 @@ class _Accumulator:
         self.count += other.count
 
 
+def encode_images(wm, images) -> np.ndarray:
+    """Latents [N, D] of images [N, H, W, 3], encoded ENCODE_BATCH at a time."""
+    return np.concatenate([wm.encode(images[i:i + ENCODE_BATCH])
+                           for i in range(0, len(images), ENCODE_BATCH)])
+
+
 def encode_episode(wm, episode) -> np.ndarray:
-    return np.concatenate([wm.encode(episode.images[i:i + ENCODE_BATCH])
-                           for i in range(0, len(episode), ENCODE_BATCH)])
+    return encode_images(wm, episode.images)
 
 
 def evaluate_episode(wm, episode, latents, poses, horizon: int, acc: _Accumulator):

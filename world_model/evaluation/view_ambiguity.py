@@ -44,10 +44,6 @@ class Ambiguity:
         """far / near: below 1 the goal has a look-alike (0: an identical view)."""
         return self.far / self.near if self.near > 0.0 else math.inf
 
-    @property
-    def ambiguous(self) -> bool:
-        return self.ratio < 1.0
-
 
 def view_grid(layout, radius: float, spacing: float, headings: int) -> np.ndarray:
     """Poses [N, 3] on a square grid of the layout's free space, each at `headings` yaws."""

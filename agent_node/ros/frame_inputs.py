@@ -33,7 +33,7 @@ from agent_node.ros.callbacks import never_raises
 from agent_node.ros.frame_stats import FrameStats
 from world_model.data.image_codec import ImageFormatError
 from world_model.online import Proposal
-from world_model.online.frame_pipeline import MAX_CANDIDATES, MAX_HORIZON
+from world_model.online.pipeline_config import MAX_CANDIDATES, MAX_HORIZON
 from world_model.sync.stamp_sync import StampSynchronizer, stamp_ns
 
 

@@ -20,14 +20,10 @@
 - SurpriseMeter: one-step prediction error over a running scale learnt while moving;
 """
 
-from world_model.online.frame_pipeline import (
-    FramePipeline,
-    FramePipelineConfig,
-    FrameResult,
-    Proposal,
-)
+from world_model.online.frame_pipeline import FramePipeline, FrameResult, Proposal
 from world_model.online.goals import ActiveGoal, GoalError
 from world_model.online.latent_timeline import Frame, LatentTimeline, odometry_jumped
+from world_model.online.pipeline_config import FramePipelineConfig
 from world_model.online.surprise import SurpriseMeter, moving
 
 __all__ = ['ActiveGoal', 'Frame', 'FramePipeline', 'FramePipelineConfig', 'FrameResult',

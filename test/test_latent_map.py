@@ -14,6 +14,7 @@
 """LatentMap on real SQLite files with a labelled fake relpose (map_world.py): joining after a
 restart, localising goals, routes through a door, the bound, reopening and a real SIGKILL."""
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -127,7 +128,8 @@ def test_a_restarted_session_joins_the_map_at_its_true_origin(tmp_path):
 def test_only_the_mapping_drive_is_matched_unless_the_map_grows(tmp_path, grow):
     rng = np.random.default_rng(3)
     store = _store(tmp_path)
-    amap = LatentMap(store, FakeRelPose(1), MapConfig(grow_map=grow))
+    # a consensus of two: the fake head's answers for unseen views pass max_sigma 1 in 9 times
+    amap = LatentMap(store, FakeRelPose(1), MapConfig(grow_map=grow, localise_min_support=2))
     with store:
         amap.start_session()
         true = drive(ARENA)
@@ -156,6 +158,9 @@ def test_localise_a_goal_view_and_refuse_an_unknown_one(tmp_path):
               f'std {np.round(fix.std, 3)}')
         assert np.hypot(err[0], err[1]) < 0.05 and abs(err[2]) < 0.03
         assert np.all(fix.std < 0.1)
+        # refused by a consensus of two (the default of one follows a single confident
+        # keyframe: the fake head's answers for unseen views pass max_sigma 1 in 9 times)
+        amap.config = dataclasses.replace(amap.config, localise_min_support=2)
         assert amap.localise(rng.normal(size=128)) is None  # unlike any keyframe
         assert amap.localise(embed([(8.0, 8.0, 0.0)], rng)[0]) is None  # a place never seen
 
@@ -396,7 +401,7 @@ def test_the_map_survives_a_sigkill_and_a_shifted_session_joins_it(tmp_path):
 
 def test_an_unmapped_place_never_joins_and_an_odometry_jump_starts_a_session(tmp_path):
     rng = np.random.default_rng(8)
-    store, amap = _anchor_map(tmp_path, rng)
+    store, amap = _anchor_map(tmp_path, rng, map_config=MapConfig(localise_min_support=2))
     with store:
         amap.start_session()
         far = drive(loop(8.0, 8.0, 10.0, 10.0, 2))  # never seen: relpose answers garbage

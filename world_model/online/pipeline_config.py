@@ -84,9 +84,7 @@ class FramePipelineConfig:
                                     help='share of the goal estimate kept per frame when the '
                                          'next measurement is fused (goal_filter.py); 0: each '
                                          'measurement of a frame as it is')
-    # 3 (was 5): ROS-free, seeds 4242 and 1000, both layouts, 200 episodes: 4 gained, 1 lost
-    # (2 s: 6 gained, 4 lost; BENCHMARKS.md, tenth session)
-    goal_reject_s: float = param(3.0, lo=0.0, hi=3600.0,
+    goal_reject_s: float = param(5.0, lo=0.0, hi=3600.0,
                                  help='a goal fix the robot stands at (within 0.35 m) this long '
                                       'without homing on the goal view is a look-alike place: '
                                       'localise the goal without its keyframes [s, frame '

@@ -29,6 +29,7 @@ session). The report pairs with closed-loop reports in scripts/compare_closed_lo
         --map-file /tmp/tr_4242.sqlite3 --report /tmp/a.json
     python scripts/eval_offline_navigation.py ... --decision '{"approach": false}' \
         --report /tmp/b.json
+    python scripts/eval_offline_navigation.py --distractors --map-file /tmp/trd_4242.sqlite3 ...
 """
 
 import argparse
@@ -185,6 +186,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model-dir', default=str(REPO / 'models/default'))
     parser.add_argument('--layout', default='two_rooms')
+    parser.add_argument('--distractors', action='store_true',
+                        help='moving distractors in the camera images (as closed-loop '
+                             '--distractors; give the run its own --map-file)')
     parser.add_argument('--episodes', type=int, default=50)
     parser.add_argument('--seed', type=int, default=4242,
                         help="the episodes' and the mapping tour's seed (as closed-loop)")
@@ -198,7 +202,7 @@ def main(argv=None) -> int:
     parser.add_argument('--report', help='write the episodes (compare_closed_loop.py reads it)')
     args = parser.parse_args(argv)
 
-    protocol = HarnessConfig(layout=args.layout)
+    protocol = HarnessConfig(layout=args.layout, distractors=args.distractors)
     # the parameters the closed loop gives its nodes, with this run's overrides
     planner = {**overrides(args.planner, PlannerConfig),
                **overrides(args.decision, DecisionConfig)}

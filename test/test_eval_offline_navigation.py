@@ -43,3 +43,16 @@ def test_a_run_is_repeatable_and_one_episode_replays_alone(tmp_path):
     assert alone[0] == both[1]  # same steps, distance and goal error: nothing carried over
     assert all(0 < e['steps'] <= 200 for e in both)
     assert all(e['success'] == (e['final_distance'] < 0.3) for e in both)
+
+
+@pytest.mark.slow
+def test_distractors_move_the_same_way_in_every_run(tmp_path):
+    common = ('--layout', 'two_rooms', '--distractors', '--episodes', '1', '--mapping-steps',
+              '150', '--map-file', str(tmp_path / 'map.sqlite3'))
+    reports = []
+    for name in ('a', 'b'):
+        run(*common, '--report', str(tmp_path / f'{name}.json'))
+        reports.append(json.loads((tmp_path / f'{name}.json').read_text())['episodes']['agent'])
+    assert reports[0] == reports[1] and len(reports[0]) == 1
+    command = json.loads((tmp_path / 'a.json').read_text())['command']
+    assert '--distractors' in command

@@ -17,13 +17,13 @@
 code differ by a few episodes in 50. This runs the same protocol (its mapping tour, then its
 episodes: starts, goal images, budget, success radius, the agent stopping at goal_reached) with
 the nodes' ROS-free cores in lockstep: world_model_node's FramePipeline with the parameters of
-config/sim_demo.yaml, and planner_node's PlannerDecider and LatentMPC, whose decisions are
-carried out as planner_node carries them out. Floor homing is waited for every frame, and each
-episode starts from a fresh copy of the mapped store with its own MPC seed: a run is
-repeatable, and --only replays one episode exactly. What it leaves out: message timing and
-drops, the planner running on the previous frame's futures, CPU contention. Its successes
-matched the closed loop's within one episode in 50 on seed 4242 (BENCHMARKS.md, ninth
-session). The report pairs with closed-loop reports in scripts/compare_closed_loop.py.
+config/sim_demo.yaml (its map.* too), and planner_node's PlannerDecider and LatentMPC, whose
+decisions are carried out as planner_node carries them out. Floor homing is waited for every
+frame, and each episode starts from a fresh copy of the mapped store with its own MPC seed: a
+run is repeatable, and --only replays one episode exactly. What it leaves out: message timing
+and drops, the planner running on the previous frame's futures, CPU contention. Its successes
+matched the closed loop's within one episode in 50 on seed 4242 (BENCHMARKS.md, ninth session).
+The report pairs with closed-loop reports in scripts/compare_closed_loop.py.
 
     python scripts/eval_offline_navigation.py --layout two_rooms --episodes 50 --seed 4242 \
         --map-file /tmp/tr_4242.sqlite3 --report /tmp/a.json
@@ -57,7 +57,7 @@ from world_model.envs.diff_drive_sim import episode_layout  # noqa: E402
 from world_model.evaluation.episodes import plan_episodes  # noqa: E402
 from world_model.evaluation.mapping_tour import ActionLimits, MappingTour  # noqa: E402
 from world_model.evaluation.protocol import HarnessConfig  # noqa: E402
-from world_model.memory import LatentStore, MemoryConfig  # noqa: E402
+from world_model.memory import LatentStore, MapConfig, MemoryConfig  # noqa: E402
 from world_model.online import FramePipeline, FramePipelineConfig, Proposal  # noqa: E402
 from world_model.planning.decision import ESTIMATE, PlannerDecider  # noqa: E402
 from world_model.planning.decision_config import DecisionConfig  # noqa: E402
@@ -80,14 +80,15 @@ def overrides(text: str, cls) -> dict:
     return values
 
 
-def build_map(sim, model, pipeline_config, layout: str, seed: int, steps: int, path: str):
+def build_map(sim, model, configs, layout: str, seed: int, steps: int, path: str):
     """The protocol's mapping tour (driven on ground truth, as the harness drives it) into a
     store at path."""
     layout_geometry = episode_layout(sim.config, seed, layout)
     tour = MappingTour(layout_geometry, sim.config.robot_radius,
                        ActionLimits.from_config(sim.config), seed)
+    pipeline_config, _, _, map_config = configs
     with LatentStore(MemoryConfig(path=path), dim=model.latent_dim) as store:
-        pipeline = FramePipeline(model, pipeline_config, store)
+        pipeline = FramePipeline(model, pipeline_config, store, map_config=map_config)
         step = sim.reset(seed=seed, layout=layout, pose=tour.start)
         pipeline.restart_history()
         for _ in range(steps):
@@ -122,14 +123,14 @@ def plan_or_steer(decider, mpc, planner_config, result) -> np.ndarray:
 
 def run_episode(spec, sim, model, configs, map_path: str, protocol: HarnessConfig) -> dict:
     """One goal episode on a fresh copy of the map; its summary (ground truth scores)."""
-    pipeline_config, planner_config, decision_config = configs
+    pipeline_config, planner_config, decision_config, map_config = configs
     with tempfile.TemporaryDirectory() as tmp:
         path = shutil.copy(map_path, f'{tmp}/episode.sqlite3')
         for sidecar in ('-wal', '-shm'):  # a store not closed cleanly keeps writes in its WAL
             if pathlib.Path(map_path + sidecar).exists():
                 shutil.copy(map_path + sidecar, path + sidecar)
         with LatentStore(MemoryConfig(path=path), dim=model.latent_dim) as store:
-            pipeline = FramePipeline(model, pipeline_config, store)
+            pipeline = FramePipeline(model, pipeline_config, store, map_config=map_config)
             try:
                 return drive(spec, sim, pipeline, planner_config, decision_config, protocol)
             finally:
@@ -211,14 +212,15 @@ def main(argv=None) -> int:
         'planner_node': planner})
     configs = (node_config_of(parameters, 'world_model_node', FramePipelineConfig),
                node_config_of(parameters, 'planner_node', PlannerConfig),
-               node_config_of(parameters, 'planner_node', DecisionConfig))
+               node_config_of(parameters, 'planner_node', DecisionConfig),
+               node_config_of(parameters, 'world_model_node', MapConfig, group='map'))
     model = OnnxWorldModel(args.model_dir, threads=1)
     sim = DiffDriveSim(sim_config_of(parameters))
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         map_path = args.map_file or f'{tmp}/map.sqlite3'
         if not pathlib.Path(map_path).exists():
-            keyframes = build_map(sim, model, configs[0], args.layout, args.seed,
+            keyframes = build_map(sim, model, configs, args.layout, args.seed,
                                   args.mapping_steps, map_path)
             print(f'mapped {keyframes} keyframes in {args.mapping_steps} tour steps')
         specs = plan_episodes(protocol, sim.config, args.episodes, args.seed)

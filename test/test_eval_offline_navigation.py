@@ -47,12 +47,14 @@ def test_a_run_is_repeatable_and_one_episode_replays_alone(tmp_path):
 
 @pytest.mark.slow
 def test_distractors_move_the_same_way_in_every_run(tmp_path):
-    common = ('--layout', 'two_rooms', '--distractors', '--episodes', '1', '--mapping-steps',
-              '150', '--map-file', str(tmp_path / 'map.sqlite3'))
-    reports = []
-    for name in ('a', 'b'):
-        run(*common, '--report', str(tmp_path / f'{name}.json'))
-        reports.append(json.loads((tmp_path / f'{name}.json').read_text())['episodes']['agent'])
-    assert reports[0] == reports[1] and len(reports[0]) == 1
-    command = json.loads((tmp_path / 'a.json').read_text())['command']
-    assert '--distractors' in command
+    def episodes(name, *extra):
+        run('--layout', 'two_rooms', '--episodes', '1', '--mapping-steps', '150', *extra,
+            '--map-file', str(tmp_path / f'{bool(extra)}.sqlite3'),
+            '--report', str(tmp_path / f'{name}.json'))
+        return json.loads((tmp_path / f'{name}.json').read_text())['episodes']['agent']
+
+    first, again = episodes('a', '--distractors'), episodes('b', '--distractors')
+    assert first == again and len(first) == 1
+    # and they are there: without them the same episode sees, and so drives, otherwise
+    plain = episodes('plain')
+    assert plain[0]['index'] == first[0]['index'] and plain[0] != first[0]

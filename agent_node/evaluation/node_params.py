@@ -66,12 +66,13 @@ def node_parameters(config: HarnessConfig, memory_path: str, base_config=None,
     return merge(base, overrides)
 
 
-def node_config_of(parameters: dict, node: str, cls):
+def node_config_of(parameters: dict, node: str, cls, group: str = ''):
     """cls from a parameters file's '/**' and node sections (the parameters that are its
-    fields), as that node builds it."""
+    fields), as that node builds it; group: a nested group of them ('map': map.*)."""
     values = {}
     for section in ('/**', f'/**/{node}', node, f'/{node}'):
-        values.update((parameters.get(section) or {}).get('ros__parameters') or {})
+        found = (parameters.get(section) or {}).get('ros__parameters') or {}
+        values.update((found.get(group) or {}) if group else found)
     names = {f.name for f in dataclasses.fields(cls)}
     return from_dict(cls, {k: v for k, v in values.items() if k in names})
 

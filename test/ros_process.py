@@ -127,3 +127,24 @@ def spin_until(node, predicate, timeout=10.0) -> bool:
         if predicate():
             return True
     return predicate()
+
+
+def call_service(node, client, request, timeout=10.0, resend_after=None):
+    """client's answer to request within timeout seconds, or None.
+
+    rmw_fastrtps drops an answer when the server has not matched the client's response reader
+    100 ms after the request arrived ('failed to send response (timeout): client will not
+    receive response'); service_is_ready() covers only the request direction, so a loaded
+    machine loses the odd first answer of a new client. With resend_after, the request is sent
+    again each resend_after seconds until one is answered: for idempotent requests only.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        future = client.call_async(request)
+        if spin_until(node, future.done, left if resend_after is None else
+                      min(resend_after, left)):
+            return future.result()
+        client.remove_pending_request(future)
+        if resend_after is None or time.monotonic() >= deadline:
+            return None

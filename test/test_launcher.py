@@ -30,7 +30,7 @@ import tempfile
 import time
 
 import pytest
-from ros_process import peer_node, spin_until
+from ros_process import call_service, peer_node, spin_until
 import yaml
 
 from agent_node.bringup import profiles
@@ -127,10 +127,10 @@ def declared_parameters(peer, node_name: str) -> dict:
     def call(srv_type, service, request):
         client = peer.create_client(srv_type, f'/{node_name}/{service}')
         assert spin_until(peer, client.service_is_ready, timeout=20.0), f'{node_name} {service}'
-        future = client.call_async(request)
-        assert spin_until(peer, future.done, timeout=10.0)
+        response = call_service(peer, client, request, timeout=20.0, resend_after=2.0)
         peer.destroy_client(client)
-        return future.result()
+        assert response is not None, f'{node_name} {service} did not answer'
+        return response
 
     names = list(call(ListParameters, 'list_parameters', ListParameters.Request()).result.names)
     values = call(GetParameters, 'get_parameters', GetParameters.Request(names=names)).values

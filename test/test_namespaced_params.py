@@ -18,7 +18,7 @@ files use '/**/planner_node:'."""
 import pathlib
 
 import pytest
-from ros_process import NodeProcess, peer_node, spin_until
+from ros_process import NodeProcess, call_service, peer_node, spin_until
 from test_launcher import Launcher
 import yaml
 
@@ -34,10 +34,11 @@ def parameters(peer, node: str, names: list[str]) -> dict:
 
     client = peer.create_client(GetParameters, f'{node}/get_parameters')
     assert spin_until(peer, client.service_is_ready, timeout=30.0), f'no {node}/get_parameters'
-    future = client.call_async(GetParameters.Request(names=names))
-    assert spin_until(peer, future.done, timeout=10.0)
+    response = call_service(peer, client, GetParameters.Request(names=names), timeout=20.0,
+                            resend_after=2.0)
     peer.destroy_client(client)
-    return {n: parameter_value_to_python(v) for n, v in zip(names, future.result().values)}
+    assert response is not None, f'{node}/get_parameters did not answer'
+    return {n: parameter_value_to_python(v) for n, v in zip(names, response.values)}
 
 
 def planner_section(config: pathlib.Path) -> dict:

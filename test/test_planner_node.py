@@ -30,7 +30,7 @@ import pytest
 from rcl_interfaces.srv import SetParameters
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from ros_process import NodeProcess, peer_node, spin_until
+from ros_process import NodeProcess, call_service, peer_node, spin_until
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Empty, Float32MultiArray, Header, String
 
@@ -320,9 +320,9 @@ def test_runtime_parameter_changes(loop):
     def set_param(name, value):
         message = Parameter(name, value=value).to_parameter_msg()
         request = SetParameters.Request(parameters=[message])
-        future = client.call_async(request)
-        assert spin_until(loop.node, future.done, 5.0)
-        return future.result().results[0]
+        response = call_service(loop.node, client, request, timeout=10.0, resend_after=2.0)
+        assert response is not None, f'set_parameters {name} did not answer'
+        return response.results[0]
 
     assert set_param('w_pose', 2.0).successful
     rejected = set_param('temperature', -1.0)

@@ -29,7 +29,7 @@ from rclpy.qos import (
     ReliabilityPolicy,
     qos_profile_sensor_data,
 )
-from ros_process import NodeProcess, peer_node, spin_until
+from ros_process import NodeProcess, call_service, peer_node, spin_until
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
@@ -88,9 +88,11 @@ class Listener:
 
 
 def call(node, client, request, timeout=10.0):
-    future = client.call_async(request)
-    assert spin_until(node, future.done, timeout)
-    return future.result()
+    # Parameters are resent while unanswered (idempotent); a reset is sent once.
+    resend_after = 2.0 if isinstance(request, SetParameters.Request) else None
+    response = call_service(node, client, request, timeout, resend_after)
+    assert response is not None, f'{client.srv_name} did not answer'
+    return response
 
 
 def test_timer_mode_publishes_moves_resets_and_survives_bad_commands():

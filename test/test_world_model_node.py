@@ -27,7 +27,7 @@ from nav_msgs.msg import Odometry, Path
 import numpy as np
 import pytest
 from rclpy.qos import qos_profile_sensor_data
-from ros_process import NodeProcess, peer_node, spin_until
+from ros_process import NodeProcess, call_service, peer_node, spin_until
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float32MultiArray, String
 from visualization_msgs.msg import Marker, MarkerArray
@@ -95,6 +95,7 @@ class WorldModelPeer:
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
         self.node = node
+        self._clients = {}  # service name -> client
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -194,14 +195,17 @@ class WorldModelPeer:
 
     # -- services ----------------------------------------------------------------------------
     def call(self, srv_type, name, request, timeout=SERVICE_TIMEOUT):
-        client = self.node.create_client(srv_type, name)
-        try:
-            assert client.wait_for_service(timeout_sec=timeout), f'{name} not available'
-            future = client.call_async(request)
-            assert spin_until(self.node, future.done, timeout=timeout), f'{name} timed out'
-            return future.result()
-        finally:
-            self.node.destroy_client(client)
+        """The answer; queries are resent while unanswered, a lifecycle transition is not."""
+        from lifecycle_msgs.srv import ChangeState
+
+        client = self._clients.get(name)
+        if client is None:  # one client per service: each new one risks a lost first answer
+            client = self._clients[name] = self.node.create_client(srv_type, name)
+        assert client.wait_for_service(timeout_sec=timeout), f'{name} not available'
+        resend_after = None if srv_type is ChangeState else 2.0
+        response = call_service(self.node, client, request, timeout, resend_after)
+        assert response is not None, f'{name} timed out'
+        return response
 
     def lifecycle_state(self) -> str:
         from lifecycle_msgs.srv import GetState

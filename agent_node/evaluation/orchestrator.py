@@ -142,7 +142,7 @@ class EpisodeOrchestrator:
                       list(spec.goal)).to_parameter_msg(),
         ]
         response = self.call(self.set_params, request, 'setting the episode parameters',
-                             check=check)
+                             check=check, resend_after=2.0)
         refused = [r.reason for r in response.results if not r.successful]
         if refused:
             raise HarnessError(f'sim_node refused the episode parameters: {refused}')
@@ -171,18 +171,27 @@ class EpisodeOrchestrator:
                 next_check = time.monotonic() + 0.5
         return predicate()
 
-    def call(self, client, request, what: str, timeout: float = 20.0, check=None):
-        """The service's answer; HarnessError (restart needed) if it is absent or silent."""
+    def call(self, client, request, what: str, timeout: float = 20.0, check=None,
+             resend_after: float | None = None):
+        """The service's answer; HarnessError (restart needed) if it is absent or silent.
+
+        resend_after (idempotent requests only) sends the request again while unanswered:
+        rmw_fastrtps drops an answer when the server has not yet matched the client's response
+        reader ('failed to send response (timeout)'), which a loaded machine hits.
+        """
         if check is not None:
             check()  # a dead server can still look available until discovery notices
         if not client.wait_for_service(timeout_sec=timeout):
             raise HarnessError(f'service {client.srv_name} is not available ({what})',
                                restart=True)
-        future = client.call_async(request)
-        if not self.spin_until(future.done, timeout, check):
-            raise HarnessError(f'{what}: no answer from {client.srv_name} in {timeout:.0f} s',
-                               restart=True)
-        return future.result()
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            future = client.call_async(request)
+            if self.spin_until(future.done, min(left, resend_after or left), check):
+                return future.result()
+            client.remove_pending_request(future)
+        raise HarnessError(f'{what}: no answer from {client.srv_name} in {timeout:.0f} s',
+                           restart=True)
 
     def step_of(self, stamp) -> int | None:
         """Control step of a stamp within the current episode, None before its reset frame."""

@@ -513,7 +513,13 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     planning(decider, goal)
     chain = [(0.0, 0.0, 0.0), (0.3, 0.0, 0.0), (1.0, 0.0, 0.0), (2.0, 0.0, 0.0), goal]
     decision = decider.on_waypoints(chain, 'odom')
-    np.testing.assert_allclose(decision.target, (1.0, 0.0, 0.0))  # first >= 0.5 m ahead
+    np.testing.assert_allclose(decision.target, (0.5, 0.0, 0.0))  # 0.5 m along the path
+    decider.on_odom((1.0, 0.2, 0.0))  # 0.2 m off it: 0.3 m along, from the foot
+    np.testing.assert_allclose(decider.on_futures('odom').target, (1.3, 0.0, 0.0))
+    # the vertex rule: the first waypoint >= 0.5 m ahead
+    decider.config = dataclasses.replace(decider.config, waypoint_along_path=False)
+    decider.on_odom((0.0, 0.0, 0.0))
+    np.testing.assert_allclose(decider.on_futures('odom').target, (1.0, 0.0, 0.0))
     decider.on_odom((1.9, 0.1, 0.0))
     np.testing.assert_allclose(decider.on_futures('odom').target, goal)
     # with waypoint_corner_rad, short of the corner the corner comes first
@@ -521,7 +527,8 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     np.testing.assert_allclose(decider.on_futures('odom').target, (2.0, 0.0, 0.0))
     decider.on_odom((2.0, 0.3, 0.0))  # round it: the goal
     np.testing.assert_allclose(decider.on_futures('odom').target, goal)
-    decider.config = dataclasses.replace(decider.config, waypoint_corner_rad=math.pi)
+    decider.config = dataclasses.replace(decider.config, waypoint_corner_rad=math.pi,
+                                         waypoint_along_path=True)
     # stale: straight to the goal
     clock.now += 2.5
     decider.on_odom((0.0, 0.0, 0.0))

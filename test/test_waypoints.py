@@ -16,7 +16,7 @@
 import numpy as np
 import pytest
 
-from world_model.planning.waypoints import nearest_segment, next_waypoint, turns
+from world_model.planning.waypoints import nearest_segment, next_waypoint, point_along, turns
 
 # Through a door at (0, 0) of a wall along x = 0: left room, door, right room.
 CHAIN = np.array([(-1.5, 1.0, 0.0), (-0.8, 0.3, 0.0), (-0.3, 0.0, 0.0), (0.3, 0.0, 0.0),
@@ -59,6 +59,33 @@ def test_a_corner_is_driven_to_not_cut():
     # a gentle bend is no corner
     bend = np.array([(0.0, 0.0, 0.0), (0.4, 0.0, 0.0), (0.8, 0.2, 0.0), (1.2, 0.4, 0.0)])
     np.testing.assert_allclose(next_waypoint(bend, (0.0, 0.0, 0.0), 0.5, 0.6), bend[2])
+
+
+def test_point_along_follows_the_path_by_arc_length():
+    # on the chain: 0.5 m of path ahead, between two waypoints, heading the next one's
+    target = point_along(CHAIN, (-0.8, 0.3, 0.0), 0.5)
+    np.testing.assert_allclose(np.hypot(*(target[:2] - CHAIN[1, :2])), 0.5)
+    assert np.cross(CHAIN[2, :2] - CHAIN[1, :2], target[:2] - CHAIN[1, :2]) == pytest.approx(0)
+    assert target[2] == CHAIN[2, 2]
+    # across a waypoint: the path length is summed over both segments
+    target = point_along(CHAIN, (-0.3, 0.0, 0.0), 0.8)
+    np.testing.assert_allclose(target[:2], (0.3 + 0.2 / np.sqrt(2), 0.2 / np.sqrt(2)))
+    # near the end, and a chain of one pose: the goal
+    np.testing.assert_allclose(point_along(CHAIN, (1.2, 1.0, 0.0), 0.5), CHAIN[-1])
+    np.testing.assert_allclose(point_along(CHAIN[-1:], (0.0, 0.0, 0.0), 0.5), CHAIN[-1])
+
+
+def test_point_along_rejoins_the_path_beside_a_jamb():
+    # beside the door's jamb (wall x = 0 above y = 0.45), 0.6 m off the path: the waypoint
+    # ahead lies across the jamb's end; the point along the path is the foot, in the door
+    robot = (-0.1, 0.6, 0.0)
+    vertex = next_waypoint(CHAIN, robot, 0.5)
+    crossing = robot[1] + (vertex[1] - robot[1]) * (0.0 - robot[0]) / (vertex[0] - robot[0])
+    assert crossing >= 0.45 - 1e-9  # the straight line to it meets the wall's end
+    np.testing.assert_allclose(point_along(CHAIN, robot, 0.5)[:2], (-0.1, 0.0), atol=1e-12)
+    # 0.2 m off, in the door: 0.3 m of path past the foot (0, 0)
+    np.testing.assert_allclose(point_along(CHAIN, (0.0, 0.2, 0.0), 0.5)[:2], (0.3, 0.0),
+                               atol=1e-12)
 
 
 def test_next_waypoint_refuses_a_malformed_chain():

@@ -39,17 +39,17 @@ robot's own seconds, as Nav2's progress checker does on the node clock:
   map it turns on the spot instead: steer_command()); an estimate goal is dropped as soon as
   the status leaves localised (a new odometry session makes it meaningless).
 - waypoints: with a fresh world_model/waypoints chain ending at the active goal, the MPC drives
-  to its next waypoint (world_model.planning.waypoints); goal_reached is judged on the goal.
+  to a point along it (world_model.planning.waypoints); goal_reached is judged on the goal.
 - a target behind: more than rotate_to_target_rad off the heading (further than
   approach_radius_m, the robot not near the goal: Arrival.near), the node turns on the spot
   toward it (steer_command()) until within a quarter of that, then the MPC plans again.
 - surprise hysteresis: stop above surprise_threshold; resume after resume_cycles consecutive
   messages below surprise_resume_threshold (a message in between restarts the count).
-- recovery: driving whose commands asked for translation for stall_time_s, or whose plans
-  stood still for standstill_time_s, while the odometry moved less than stall_distance_m
-  (world_model.planning.stall) is a stall; the state is
-  recovering for recovery_time_s, the node publishes recovery_command() (backing up while
-  turning, left and right in turn), then the MPC plans again from rest.
+- recovery: driving whose commands asked for translation for stall_time_s, or whose plans stood
+  still for standstill_time_s, while the odometry moved less than stall_distance_m
+  (world_model.planning.stall) is a stall; the state is recovering for recovery_time_s, the node
+  publishes recovery_command() (backing up while turning, left and right in turn), then the MPC
+  plans again from rest.
 """
 
 from collections.abc import Callable
@@ -360,7 +360,7 @@ class PlannerDecider:
                 np.hypot(*(chain[-1, :2] - self.goal[:2])) > self.planner_config.goal_hold_radius:
             return self.goal
         return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m,
-                             config.waypoint_corner_rad)
+                             config.waypoint_corner_rad, config.waypoint_along_path)
 
     def _rotate_to(self, target):
         """Start, go on with or end the turn on the spot to a target behind (hysteresis)."""

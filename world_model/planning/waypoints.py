@@ -14,10 +14,13 @@
 """Which waypoint of a chain the latent MPC drives to next (ROS-free, like Nav2's helpers).
 
 The chain comes from a graph search over the latent map (world_model.memory) and ends at the
-goal. The MPC's horizon is short, so it is given the first waypoint at least `lookahead` ahead
-of the chain point nearest the robot: far enough to keep moving, near enough that the straight
-line to it stays on the traversed path (around the corner of a door, not through the wall).
-Where the chain turns sharply (a door's corner) the corner itself comes first.
+goal. The MPC's horizon is short, so it is given a target `lookahead` ahead: far enough to keep
+moving, near enough that the straight line to it stays on the traversed path (around the
+corner of a door, not through the wall). point_along (the default) takes the point that far
+along the path from the robot's foot on it, nearer when the robot is off the path, so that it
+rejoins the path first; next_waypoint's vertex rule takes the first waypoint that far, or a
+sharp turn of the chain (a door's corner) before it. Beside a door's jamb the vertex ahead can
+lie across the jamb's end; the point along the path does not (test_waypoints.py).
 """
 
 import math
@@ -51,16 +54,45 @@ def turns(chain: np.ndarray) -> np.ndarray:
     return out
 
 
-def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi) -> np.ndarray:
+def point_along(chain, pose, lookahead: float) -> np.ndarray:
+    """The chain point lookahead metres of path past the robot's foot on its nearest segment,
+    less the robot's distance off the chain (off the driven path, it rejoins the path before
+    it follows it: a robot beside a door's jamb aims into the door, not across the jamb); the
+    goal when the chain ends sooner. Its heading is the next chain pose's."""
+    chain = np.asarray(chain, dtype=np.float64)
+    i = nearest_segment(chain, pose)
+    if len(chain) < 2:
+        return chain[-1].copy()
+    position = np.asarray(pose, dtype=np.float64)[:2]
+    a, b = chain[i, :2], chain[i + 1, :2]
+    ab = b - a
+    t = float(np.clip((position - a) @ ab / max(float(ab @ ab), 1e-12), 0.0, 1.0))
+    foot = a + t * ab
+    left = max(lookahead - float(np.hypot(*(position - foot))), 0.0)
+    point, j = foot, i + 1
+    while j < len(chain):
+        step = float(np.hypot(*(chain[j, :2] - point)))
+        if step >= left:
+            xy = point + (chain[j, :2] - point) * (left / max(step, 1e-12))
+            return np.array([xy[0], xy[1], chain[j, 2]])
+        left -= step
+        point, j = chain[j, :2], j + 1
+    return chain[-1].copy()
+
+
+def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi,
+                  along_path: bool = False) -> np.ndarray:
     """The first chain pose after the segment nearest pose that is >= lookahead away, or a
     corner before it (the chain turns >= corner_rad there) more than lookahead / 4 away: a
-    door's corner is driven to, not cut across the jamb [3].
+    door's corner is driven to, not cut across the jamb [3]. along_path: point_along instead.
 
     The goal (the chain's last pose) when no waypoint is that far.
     """
     chain = np.asarray(chain, dtype=np.float64)
     if chain.ndim != 2 or chain.shape[1] != 3 or not len(chain):
         raise ValueError(f'chain must be [M, 3] with M >= 1, got {list(chain.shape)}')
+    if along_path:
+        return point_along(chain, pose, lookahead)
     start = nearest_segment(chain, pose) + 1
     position = np.asarray(pose, dtype=np.float64)[:2]
     corner = turns(chain) >= corner_rad if corner_rad < math.pi else np.zeros(len(chain), bool)

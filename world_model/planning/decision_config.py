@@ -46,9 +46,9 @@ class DecisionConfig:
                                             'waypoint where the chain turns this much [rad] '
                                             "(a door's corner: driven to, not cut); pi: "
                                             'corners are not special')
-    # Closed loop, two rooms, 50 episodes (BENCHMARKS.md, eleventh session): collision steps
-    # per episode 5.7 -> 1.6 (seed 4242) and 4.1 -> 3.0 (seed 1000), episodes stuck at the door
-    # 4 -> 0 and 1 -> 1, success 84 -> 84% and 74 -> 80%
+    # Closed loop, two rooms, 50 episodes (BENCHMARKS.md, eleventh session): contact steps per
+    # episode 5.7 -> 2.0 (seed 4242) and 4.1 -> 0.9 (seed 1000), success 84 -> 84% and 74 -> 78%;
+    # slower: 4-12 more steps per episode reached (every table row)
     waypoint_along_path: bool = param(True, help='drive to the chain point '
                                                  'waypoint_lookahead_m of path past the robot, '
                                                  'less its distance off the path (it rejoins the '

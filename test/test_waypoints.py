@@ -63,10 +63,12 @@ def test_a_corner_is_driven_to_not_cut():
 
 def test_point_along_follows_the_path_by_arc_length():
     # on the chain: 0.5 m of path ahead, between two waypoints, heading the next one's
-    target = point_along(CHAIN, (-0.8, 0.3, 0.0), 0.5)
-    np.testing.assert_allclose(np.hypot(*(target[:2] - CHAIN[1, :2])), 0.5)
-    assert np.cross(CHAIN[2, :2] - CHAIN[1, :2], target[:2] - CHAIN[1, :2]) == pytest.approx(0)
-    assert target[2] == CHAIN[2, 2]
+    chain = CHAIN.copy()
+    chain[:, 2] = 0.1 * np.arange(len(chain))  # distinct headings
+    target = point_along(chain, (-0.8, 0.3, 0.0), 0.5)
+    np.testing.assert_allclose(np.hypot(*(target[:2] - chain[1, :2])), 0.5)
+    assert np.cross(chain[2, :2] - chain[1, :2], target[:2] - chain[1, :2]) == pytest.approx(0)
+    assert target[2] == chain[2, 2]
     # across a waypoint: the path length is summed over both segments
     target = point_along(CHAIN, (-0.3, 0.0, 0.0), 0.8)
     np.testing.assert_allclose(target[:2], (0.3 + 0.2 / np.sqrt(2), 0.2 / np.sqrt(2)))

@@ -30,17 +30,24 @@ import numpy as np
 from world_model import geometry
 
 
-def nearest_segment(chain: np.ndarray, position) -> int:
-    """Index i of the chain segment [i, i + 1] nearest to position (0 for a single point)."""
+def foot_on_chain(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
+    """(i, foot): the chain segment [i, i + 1] nearest to position and the point (2,) of it
+    nearest to position ((0, the point) for a single point)."""
     points = np.asarray(chain, dtype=np.float64)[:, :2]
     if len(points) < 2:
-        return 0
+        return 0, points[0].copy()
     a, b = points[:-1], points[1:]
     ab = b - a
     length2 = np.maximum((ab ** 2).sum(axis=1), 1e-12)
     t = np.clip(((np.asarray(position[:2]) - a) * ab).sum(axis=1) / length2, 0.0, 1.0)
     closest = a + t[:, None] * ab
-    return int(np.argmin(np.hypot(*(closest - np.asarray(position[:2])).T)))
+    i = int(np.argmin(np.hypot(*(closest - np.asarray(position[:2])).T)))
+    return i, closest[i]
+
+
+def nearest_segment(chain: np.ndarray, position) -> int:
+    """Index i of the chain segment [i, i + 1] nearest to position (0 for a single point)."""
+    return foot_on_chain(chain, position)[0]
 
 
 def turns(chain: np.ndarray) -> np.ndarray:
@@ -60,15 +67,10 @@ def point_along(chain, pose, lookahead: float) -> np.ndarray:
     it follows it: a robot beside a door's jamb aims into the door, not across the jamb); the
     goal when the chain ends sooner. Its heading is the next chain pose's."""
     chain = np.asarray(chain, dtype=np.float64)
-    i = nearest_segment(chain, pose)
     if len(chain) < 2:
         return chain[-1].copy()
-    position = np.asarray(pose, dtype=np.float64)[:2]
-    a, b = chain[i, :2], chain[i + 1, :2]
-    ab = b - a
-    t = float(np.clip((position - a) @ ab / max(float(ab @ ab), 1e-12), 0.0, 1.0))
-    foot = a + t * ab
-    left = max(lookahead - float(np.hypot(*(position - foot))), 0.0)
+    i, foot = foot_on_chain(chain, pose)
+    left = max(lookahead - float(np.hypot(*(np.asarray(pose[:2], np.float64) - foot))), 0.0)
     point, j = foot, i + 1
     while j < len(chain):
         step = float(np.hypot(*(chain[j, :2] - point)))

@@ -16,7 +16,13 @@
 import numpy as np
 import pytest
 
-from world_model.planning.waypoints import nearest_segment, next_waypoint, point_along, turns
+from world_model.planning.waypoints import (
+    foot_past_detours,
+    nearest_segment,
+    next_waypoint,
+    point_along,
+    turns,
+)
 
 # Through a door at (0, 0) of a wall along x = 0: left room, door, right room.
 CHAIN = np.array([(-1.5, 1.0, 0.0), (-0.8, 0.3, 0.0), (-0.3, 0.0, 0.0), (0.3, 0.0, 0.0),
@@ -87,6 +93,24 @@ def test_point_along_rejoins_the_path_beside_a_jamb():
     np.testing.assert_allclose(point_along(CHAIN, robot, 0.5)[:2], (-0.1, 0.0), atol=1e-12)
     # 0.2 m off, in the door: 0.3 m of path past the foot (0, 0)
     np.testing.assert_allclose(point_along(CHAIN, (0.0, 0.2, 0.0), 0.5)[:2], (0.3, 0.0),
+                               atol=1e-12)
+
+
+def test_point_along_skips_a_detour_that_comes_back_beside_the_robot():
+    # the route runs out to a keyframe at (0.3, 0.5) and back along y = 0.5 to the goal: from
+    # (0, 0.3) the path's nearest stretch leads away from the goal; the stretch back passes 0.2 m
+    # from the robot, by 0.32 m more path than the straight line, and the robot joins it there
+    chain = np.array([(0.0, 0.0, 1.0), (0.3, 0.5, 3.1), (-1.0, 0.5, 3.1)])
+    robot = (0.0, 0.3, 3.1)
+    assert nearest_segment(chain, robot) == 0
+    i, foot = foot_past_detours(chain, robot)
+    assert i == 1
+    np.testing.assert_allclose(foot, (0.0, 0.5), atol=1e-12)
+    np.testing.assert_allclose(point_along(chain, robot, 0.5), (-0.3, 0.5, 3.1), atol=1e-12)
+    # a straight chain has no detour: the next stretch, as near, does not move the foot ahead
+    line = np.array([(0.0, 0.0, 0.0), (0.2, 0.0, 0.0), (0.4, 0.0, 0.0), (1.0, 0.0, 0.0)])
+    assert foot_past_detours(line, (0.1, 0.1))[0] == 0
+    np.testing.assert_allclose(point_along(line, (0.1, 0.1, 0.0), 0.5)[:2], (0.5, 0.0),
                                atol=1e-12)
 
 

@@ -29,19 +29,46 @@ import numpy as np
 
 from world_model import geometry
 
+DETOUR_SLACK_M = 0.15  # a later stretch of the chain this much further off than the nearest...
+DETOUR_MIN_M = 0.2  # ...that the path reaches only by this much more than the straight line
 
-def foot_on_chain(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
-    """(i, foot): the chain segment [i, i + 1] nearest to position and the point (2,) of it
-    nearest to position ((0, the point) for a single point)."""
+
+def _feet(chain, position) -> tuple[np.ndarray, np.ndarray]:
+    # each segment's point nearest position [S, 2], and its distance from it [S]
     points = np.asarray(chain, dtype=np.float64)[:, :2]
-    if len(points) < 2:
-        return 0, points[0].copy()
     a, b = points[:-1], points[1:]
     ab = b - a
     length2 = np.maximum((ab ** 2).sum(axis=1), 1e-12)
     t = np.clip(((np.asarray(position[:2]) - a) * ab).sum(axis=1) / length2, 0.0, 1.0)
     closest = a + t[:, None] * ab
-    i = int(np.argmin(np.hypot(*(closest - np.asarray(position[:2])).T)))
+    return closest, np.hypot(*(closest - np.asarray(position[:2])).T)
+
+
+def foot_on_chain(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
+    """(i, foot): the chain segment [i, i + 1] nearest to position and the point (2,) of it
+    nearest to position ((0, the point) for a single point)."""
+    if len(chain) < 2:
+        return 0, np.asarray(chain, dtype=np.float64)[0, :2].copy()
+    closest, distance = _feet(chain, position)
+    i = int(np.argmin(distance))
+    return i, closest[i]
+
+
+def foot_past_detours(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
+    """foot_on_chain, but where the chain leaves the robot and comes back beside it (a graph
+    route through a keyframe off to the side), the foot where it comes back: within
+    DETOUR_SLACK_M as near as the nearest, by DETOUR_MIN_M more path than the straight line."""
+    if len(chain) < 2:
+        return foot_on_chain(chain, position)
+    closest, distance = _feet(chain, position)
+    i = int(np.argmin(distance))
+    points = np.asarray(chain, dtype=np.float64)[:, :2]
+    start = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])[:-1]
+    arc = start + np.hypot(*(closest - points[:-1]).T)  # path length to each segment's foot
+    for k in range(len(closest) - 1, i, -1):
+        if distance[k] <= distance[i] + DETOUR_SLACK_M and arc[k] - arc[i] - np.hypot(
+                *(closest[k] - closest[i])) >= DETOUR_MIN_M:
+            return k, closest[k]
     return i, closest[i]
 
 
@@ -69,7 +96,7 @@ def point_along(chain, pose, lookahead: float) -> np.ndarray:
     chain = np.asarray(chain, dtype=np.float64)
     if len(chain) < 2:
         return chain[-1].copy()
-    i, foot = foot_on_chain(chain, pose)
+    i, foot = foot_past_detours(chain, pose)
     left = max(lookahead - float(np.hypot(*(np.asarray(pose[:2], np.float64) - foot))), 0.0)
     point, j = foot, i + 1
     while j < len(chain):

@@ -97,21 +97,34 @@ def test_point_along_rejoins_the_path_beside_a_jamb():
 
 
 def test_point_along_skips_a_detour_that_comes_back_beside_the_robot():
-    # the route runs out to a keyframe at (0.3, 0.5) and back along y = 0.5 to the goal: from
-    # (0, 0.3) the path's nearest stretch leads away from the goal; the stretch back passes 0.2 m
-    # from the robot, by 0.32 m more path than the straight line, and the robot joins it there
-    chain = np.array([(0.0, 0.0, 1.0), (0.3, 0.5, 3.1), (-1.0, 0.5, 3.1)])
-    robot = (0.0, 0.3, 3.1)
+    # the route runs out to a keyframe at (0.4, 0.4) and back along y = 0.4 to the goal: from
+    # (0.05, 0.25) the path's nearest stretch (0.14 m) leads away from the goal; the stretch
+    # back passes 0.15 m from the robot, by 0.43 m more path than the straight line: joined there
+    chain = np.array([(0.0, 0.0, 0.8), (0.4, 0.4, 3.1), (-1.0, 0.4, 3.1)])
+    robot = (0.05, 0.25, 3.1)
     assert nearest_segment(chain, robot) == 0
     i, foot = foot_past_detours(chain, robot)
     assert i == 1
-    np.testing.assert_allclose(foot, (0.0, 0.5), atol=1e-12)
-    np.testing.assert_allclose(point_along(chain, robot, 0.5), (-0.3, 0.5, 3.1), atol=1e-12)
+    np.testing.assert_allclose(foot, (0.05, 0.4), atol=1e-12)
+    np.testing.assert_allclose(point_along(chain, robot, 0.5), (-0.3, 0.4, 3.1), atol=1e-12)
     # a straight chain has no detour: the next stretch, as near, does not move the foot ahead
     line = np.array([(0.0, 0.0, 0.0), (0.2, 0.0, 0.0), (0.4, 0.0, 0.0), (1.0, 0.0, 0.0)])
     assert foot_past_detours(line, (0.1, 0.1))[0] == 0
     np.testing.assert_allclose(point_along(line, (0.1, 0.1, 0.0), 0.5)[:2], (0.5, 0.0),
                                atol=1e-12)
+
+
+def test_point_along_keeps_a_chain_that_comes_back_beyond_a_wall():
+    # two rooms (a closed run, seed 4242, episode 45): down the left side of the divider x = 0,
+    # through the door at y = 0.1 and back up the right side; the robot pressed against the
+    # divider at (-0.23, 1.18) is 0.36 m from the near leg and 0.49 m from the far one, which
+    # a foot past the detour would have put its target beyond the wall
+    chain = np.array([(-0.59, 1.07, -1.6), (-0.58, 0.92, -1.6), (-0.64, 0.54, -1.6),
+                      (-0.71, 0.28, -1.6), (-0.62, 0.08, 0.0), (0.31, 0.08, 1.4),
+                      (0.38, 0.61, 1.6), (0.26, 1.27, 1.6)])
+    robot = (-0.23, 1.18, 1.3)
+    assert foot_past_detours(chain, robot)[0] == 0
+    assert point_along(chain, robot, 0.5)[0] < 0.0  # on the robot's side of the divider
 
 
 def test_next_waypoint_refuses_a_malformed_chain():

@@ -29,7 +29,7 @@ import numpy as np
 
 from world_model import geometry
 
-DETOUR_SLACK_M = 0.15  # a later stretch of the chain this much further off than the nearest...
+DETOUR_REACH_M = 0.2  # a later stretch of the chain this near the robot's centre...
 DETOUR_MIN_M = 0.2  # ...that the path reaches only by this much more than the straight line
 
 
@@ -55,9 +55,11 @@ def foot_on_chain(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
 
 
 def foot_past_detours(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
-    """foot_on_chain, but where the chain leaves the robot and comes back beside it (a graph
-    route through a keyframe off to the side), the foot where it comes back: within
-    DETOUR_SLACK_M as near as the nearest, by DETOUR_MIN_M more path than the straight line."""
+    """foot_on_chain, but where the chain leaves the robot and comes back within DETOUR_REACH_M
+    of it, by DETOUR_MIN_M more path than the straight line (a graph route through a keyframe
+    off to the side), the foot where it comes back. The reach is less than a robot's width, so
+    no wall stands between: a chain that comes back on the far side of a wall stays where it
+    is (test_waypoints.py)."""
     if len(chain) < 2:
         return foot_on_chain(chain, position)
     closest, distance = _feet(chain, position)
@@ -66,7 +68,7 @@ def foot_past_detours(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
     start = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])[:-1]
     arc = start + np.hypot(*(closest - points[:-1]).T)  # path length to each segment's foot
     for k in range(len(closest) - 1, i, -1):
-        if distance[k] <= distance[i] + DETOUR_SLACK_M and arc[k] - arc[i] - np.hypot(
+        if distance[k] <= DETOUR_REACH_M and arc[k] - arc[i] - np.hypot(
                 *(closest[k] - closest[i])) >= DETOUR_MIN_M:
             return k, closest[k]
     return i, closest[i]

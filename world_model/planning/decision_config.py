@@ -52,7 +52,8 @@ class DecisionConfig:
     waypoint_along_path: bool = param(True, help='drive to the chain point '
                                                  'waypoint_lookahead_m of path past the robot, '
                                                  'less its distance off the path (it rejoins the '
-                                                 'path first, beside a jamb too); false: the '
+                                                 'path first, beside a jamb too; a detour that '
+                                                 'comes back within 0.2 m is skipped); false: the '
                                                  'first chain waypoint that far '
                                                  '(waypoint_corner_rad)')
     waypoints_timeout_s: float = param(2.0, lo=0.05, hi=3600.0,

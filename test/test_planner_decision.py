@@ -542,6 +542,20 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
 
 
 
+def test_a_chain_that_comes_back_beside_the_robot_is_joined_there(decider):
+    # out to a keyframe at (0.4, 0.4) and back past the robot (test_waypoints.py)
+    goal = (-1.0, 0.4, 3.1)
+    decider.on_odom((0.05, 0.25, 3.1))
+    decider.on_goal(goal, 'odom', EXPLICIT)
+    decider.on_waypoints([(0.0, 0.0, 0.8), (0.4, 0.4, 3.1), goal], 'odom')
+    decision = decider.on_futures('odom')
+    assert decision.state == PLANNING and decision.plan
+    np.testing.assert_allclose(decision.target, (-0.3, 0.4, 3.1), atol=1e-12)
+    decider.config = dataclasses.replace(decider.config, waypoint_detour_reach_m=0.0)
+    np.testing.assert_allclose(decider.on_futures('odom').target[:2],
+                               (0.35 * math.sqrt(2) - 0.1, 0.4), atol=1e-12)
+
+
 def test_a_target_behind_is_turned_to_on_the_spot_first(decider):
     decider.on_odom((0.0, 0.0, 2.0))  # the goal 1.3 rad off to the left: the MPC's
     decider.on_goal((-1.5, -0.3, 0.0), 'odom', EXPLICIT)

@@ -103,14 +103,19 @@ def test_point_along_skips_a_detour_that_comes_back_beside_the_robot():
     chain = np.array([(0.0, 0.0, 0.8), (0.4, 0.4, 3.1), (-1.0, 0.4, 3.1)])
     robot = (0.05, 0.25, 3.1)
     assert nearest_segment(chain, robot) == 0
-    i, foot = foot_past_detours(chain, robot)
+    i, foot = foot_past_detours(chain, robot, 0.2)
     assert i == 1
     np.testing.assert_allclose(foot, (0.05, 0.4), atol=1e-12)
-    np.testing.assert_allclose(point_along(chain, robot, 0.5), (-0.3, 0.4, 3.1), atol=1e-12)
+    np.testing.assert_allclose(point_along(chain, robot, 0.5, 0.2), (-0.3, 0.4, 3.1), atol=1e-12)
+    np.testing.assert_allclose(next_waypoint(chain, robot, 0.5, along_path=True, detour_reach=0.2),
+                               (-0.3, 0.4, 3.1), atol=1e-12)
+    # without the skip (reach 0, the default) the target is on the way out, beside the robot
+    np.testing.assert_allclose(point_along(chain, robot, 0.5)[:2],
+                               (0.35 * np.sqrt(2) - 0.1, 0.4), atol=1e-12)
     # a straight chain has no detour: the next stretch, as near, does not move the foot ahead
     line = np.array([(0.0, 0.0, 0.0), (0.2, 0.0, 0.0), (0.4, 0.0, 0.0), (1.0, 0.0, 0.0)])
-    assert foot_past_detours(line, (0.1, 0.1))[0] == 0
-    np.testing.assert_allclose(point_along(line, (0.1, 0.1, 0.0), 0.5)[:2], (0.5, 0.0),
+    assert foot_past_detours(line, (0.1, 0.1), 0.2)[0] == 0
+    np.testing.assert_allclose(point_along(line, (0.1, 0.1, 0.0), 0.5, 0.2)[:2], (0.5, 0.0),
                                atol=1e-12)
 
 
@@ -123,8 +128,9 @@ def test_point_along_keeps_a_chain_that_comes_back_beyond_a_wall():
                       (-0.71, 0.28, -1.6), (-0.62, 0.08, 0.0), (0.31, 0.08, 1.4),
                       (0.38, 0.61, 1.6), (0.26, 1.27, 1.6)])
     robot = (-0.23, 1.18, 1.3)
-    assert foot_past_detours(chain, robot)[0] == 0
-    assert point_along(chain, robot, 0.5)[0] < 0.0  # on the robot's side of the divider
+    assert foot_past_detours(chain, robot, 0.2)[0] == 0
+    assert point_along(chain, robot, 0.5, 0.2)[0] < 0.0  # on the robot's side of the divider
+    assert foot_past_detours(chain, robot, 0.5)[0] == 6  # a reach wider than the wall gap
 
 
 def test_next_waypoint_refuses_a_malformed_chain():

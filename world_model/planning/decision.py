@@ -17,10 +17,9 @@ The planner node feeds every input to a `PlannerDecider` (odometry, goals, surpr
 cancel, watchdog ticks) and carries out the `Decision` it gets back: publish a zero command,
 restart the MPC from rest, run a planning cycle, log, publish the status. Freshness is judged
 on an injectable steady clock (a callable returning seconds), so the rules are testable without
-DDS or real time. The robot's behaviour (a stall, the back-off, the final approach's stall,
-the settle at the goal) is timed on the odometry stamps instead: the ROS clock, simulated under
-use_sim_time, so a simulator running faster than real time (lockstep) stalls and settles in the
-robot's own seconds, as Nav2's progress checker does on the node clock:
+DDS or real time. The robot's behaviour (a stall, the back-off, the final approach's stall, the
+settle at the goal) is timed on the odometry stamps (the ROS clock; under use_sim_time a lockstep
+simulator's robot stalls and settles in its own seconds, as Nav2's progress checker does):
 
 - goals: an explicit planner/goal_pose outranks the world model's goal_pose_estimate until it is
   reached; an estimate within goal_hold_radius of a goal just reached is the same goal (hold);
@@ -360,7 +359,8 @@ class PlannerDecider:
                 np.hypot(*(chain[-1, :2] - self.goal[:2])) > self.planner_config.goal_hold_radius:
             return self.goal
         return next_waypoint(chain, self.odom_pose, config.waypoint_lookahead_m,
-                             config.waypoint_corner_rad, config.waypoint_along_path)
+                             config.waypoint_corner_rad, config.waypoint_along_path,
+                             config.waypoint_detour_reach_m)
 
     def _rotate_to(self, target):
         """Start, go on with or end the turn on the spot to a target behind (hysteresis)."""

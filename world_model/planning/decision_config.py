@@ -52,10 +52,18 @@ class DecisionConfig:
     waypoint_along_path: bool = param(True, help='drive to the chain point '
                                                  'waypoint_lookahead_m of path past the robot, '
                                                  'less its distance off the path (it rejoins the '
-                                                 'path first, beside a jamb too; a detour that '
-                                                 'comes back within 0.2 m is skipped); false: the '
+                                                 'path first, beside a jamb too); false: the '
                                                  'first chain waypoint that far '
                                                  '(waypoint_corner_rad)')
+    # ROS-free, 200 episodes (BENCHMARKS.md, twelfth session): 176 against 174 reached without
+    # it; 0.15 m beyond the nearest stretch joined a chain across the divider (9 contact steps)
+    waypoint_detour_reach_m: float = param(0.2, lo=0.0, hi=10.0,
+                                           help='along the path, a later stretch of the chain '
+                                                'this near the robot that the path reaches by '
+                                                'a detour (0.2 m more than the straight line) '
+                                                'is joined where it comes back [m]; keep it '
+                                                "below the robot's width, so that no wall fits "
+                                                'between; 0: never')
     waypoints_timeout_s: float = param(2.0, lo=0.05, hi=3600.0,
                                        help='a waypoint chain older than this is ignored: '
                                             'drive straight to the goal [s, steady clock]')

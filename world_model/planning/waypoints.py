@@ -22,8 +22,9 @@ rejoins the path first; next_waypoint's vertex rule takes the first waypoint tha
 sharp turn of the chain (a door's corner) before it. Beside a door's jamb the vertex ahead can
 lie across the jamb's end; the point along the path does not (test_waypoints.py). A route that
 runs out to a keyframe beside the robot and comes back past it is joined where it comes back
-(foot_past_detours): followed out and back, its target stayed behind the robot, which stood
-there for 190 steps of an open-arena episode (BENCHMARKS.md, twelfth session).
+within detour_reach (foot_past_detours): followed out and back, its target stayed behind the
+robot, which stood there for 190 steps of an open-arena episode (BENCHMARKS.md, twelfth
+session).
 """
 
 import math
@@ -32,8 +33,7 @@ import numpy as np
 
 from world_model import geometry
 
-DETOUR_REACH_M = 0.2  # a later stretch of the chain this near the robot's centre...
-DETOUR_MIN_M = 0.2  # ...that the path reaches only by this much more than the straight line
+DETOUR_MIN_M = 0.2  # a detour: the path to a later stretch this much longer than the line
 
 
 def _feet(chain, position) -> tuple[np.ndarray, np.ndarray]:
@@ -57,12 +57,12 @@ def foot_on_chain(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
     return i, closest[i]
 
 
-def foot_past_detours(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
-    """foot_on_chain, but where the chain leaves the robot and comes back within DETOUR_REACH_M
-    of it, by DETOUR_MIN_M more path than the straight line (a graph route through a keyframe
-    off to the side), the foot where it comes back. The reach is less than a robot's width, so
-    no wall stands between: a chain that comes back on the far side of a wall stays where it
-    is (test_waypoints.py)."""
+def foot_past_detours(chain: np.ndarray, position, reach: float) -> tuple[int, np.ndarray]:
+    """foot_on_chain, but where the chain leaves the robot and comes back within reach [m] of
+    it, by DETOUR_MIN_M more path than the straight line (a graph route through a keyframe off
+    to the side), the foot where it comes back. A reach below the robot's width leaves no room
+    for a wall between: a chain that comes back on the far side of a wall is not joined
+    (test_waypoints.py)."""
     if len(chain) < 2:
         return foot_on_chain(chain, position)
     closest, distance = _feet(chain, position)
@@ -71,7 +71,7 @@ def foot_past_detours(chain: np.ndarray, position) -> tuple[int, np.ndarray]:
     start = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])[:-1]
     arc = start + np.hypot(*(closest - points[:-1]).T)  # path length to each segment's foot
     for k in range(len(closest) - 1, i, -1):
-        if distance[k] <= DETOUR_REACH_M and arc[k] - arc[i] - np.hypot(
+        if distance[k] <= reach and arc[k] - arc[i] - np.hypot(
                 *(closest[k] - closest[i])) >= DETOUR_MIN_M:
             return k, closest[k]
     return i, closest[i]
@@ -93,15 +93,16 @@ def turns(chain: np.ndarray) -> np.ndarray:
     return out
 
 
-def point_along(chain, pose, lookahead: float) -> np.ndarray:
+def point_along(chain, pose, lookahead: float, detour_reach: float = 0.0) -> np.ndarray:
     """The chain point lookahead metres of path past the robot's foot on its nearest segment,
     less the robot's distance off the chain (off the driven path, it rejoins the path before
     it follows it: a robot beside a door's jamb aims into the door, not across the jamb); the
-    goal when the chain ends sooner. Its heading is the next chain pose's."""
+    goal when the chain ends sooner. Its heading is the next chain pose's. detour_reach > 0:
+    the foot is taken past a detour (foot_past_detours)."""
     chain = np.asarray(chain, dtype=np.float64)
     if len(chain) < 2:
         return chain[-1].copy()
-    i, foot = foot_past_detours(chain, pose)
+    i, foot = foot_past_detours(chain, pose, detour_reach)
     left = max(lookahead - float(np.hypot(*(np.asarray(pose[:2], np.float64) - foot))), 0.0)
     point, j = foot, i + 1
     while j < len(chain):
@@ -115,10 +116,11 @@ def point_along(chain, pose, lookahead: float) -> np.ndarray:
 
 
 def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi,
-                  along_path: bool = False) -> np.ndarray:
+                  along_path: bool = False, detour_reach: float = 0.0) -> np.ndarray:
     """The first chain pose after the segment nearest pose that is >= lookahead away, or a
     corner before it (the chain turns >= corner_rad there) more than lookahead / 4 away: a
-    door's corner is driven to, not cut across the jamb [3]. along_path: point_along instead.
+    door's corner is driven to, not cut across the jamb [3]. along_path: point_along instead
+    (with detour_reach).
 
     The goal (the chain's last pose) when no waypoint is that far.
     """
@@ -126,7 +128,7 @@ def next_waypoint(chain, pose, lookahead: float, corner_rad: float = math.pi,
     if chain.ndim != 2 or chain.shape[1] != 3 or not len(chain):
         raise ValueError(f'chain must be [M, 3] with M >= 1, got {list(chain.shape)}')
     if along_path:
-        return point_along(chain, pose, lookahead)
+        return point_along(chain, pose, lookahead, detour_reach)
     start = nearest_segment(chain, pose) + 1
     position = np.asarray(pose, dtype=np.float64)[:2]
     corner = turns(chain) >= corner_rad if corner_rad < math.pi else np.zeros(len(chain), bool)

@@ -541,7 +541,6 @@ def test_a_fresh_chain_to_the_goal_gives_the_next_waypoint(decider, clock):
     assert decider.on_odom((1.0, 0.0, 0.0)).state == PLANNING
 
 
-
 def test_a_chain_that_comes_back_beside_the_robot_is_joined_there(decider):
     # out to a keyframe at (0.4, 0.4) and back past the robot (test_waypoints.py)
     goal = (-1.0, 0.4, 3.1)

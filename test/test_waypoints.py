@@ -120,7 +120,7 @@ def test_point_along_skips_a_detour_that_comes_back_beside_the_robot():
 
 
 def test_point_along_keeps_a_chain_that_comes_back_beyond_a_wall():
-    # two rooms (a closed run, seed 4242, episode 45): down the left side of the divider x = 0,
+    # two rooms (ROS-free, seed 4242, episode 45): down the left side of the divider x = 0,
     # through the door at y = 0.1 and back up the right side; the robot pressed against the
     # divider at (-0.23, 1.18) is 0.36 m from the near leg and 0.49 m from the far one, which
     # a foot past the detour would have put its target beyond the wall

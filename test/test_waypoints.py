@@ -131,6 +131,11 @@ def test_point_along_keeps_a_chain_that_comes_back_beyond_a_wall():
     assert foot_past_detours(chain, robot, 0.2)[0] == 0
     assert point_along(chain, robot, 0.5, 0.2)[0] < 0.0  # on the robot's side of the divider
     assert foot_past_detours(chain, robot, 0.5)[0] == 6  # a reach wider than the wall gap
+    # reach 0 never joins, even where the chain crosses itself exactly at the robot
+    loop = np.array([(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (1.0, 1.0, 0.0), (0.5, 1.0, 0.0),
+                     (0.5, -1.0, 0.0)])
+    assert foot_past_detours(loop, (0.5, 0.0), 0.0)[0] == 0
+    assert foot_past_detours(loop, (0.5, 0.0), 0.2)[0] == 3
 
 
 def test_next_waypoint_refuses_a_malformed_chain():

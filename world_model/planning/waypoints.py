@@ -63,7 +63,7 @@ def foot_past_detours(chain: np.ndarray, position, reach: float) -> tuple[int, n
     to the side), the foot where it comes back. A reach below the robot's width leaves no room
     for a wall between: a chain that comes back on the far side of a wall is not joined
     (test_waypoints.py)."""
-    if len(chain) < 2:
+    if len(chain) < 2 or reach <= 0.0:  # 0: never, even on a later stretch exactly
         return foot_on_chain(chain, position)
     closest, distance = _feet(chain, position)
     i = int(np.argmin(distance))
